@@ -1,0 +1,127 @@
+import { Agent, request } from 'node:http';
+import { Rand } from '../lib/rand.ts';
+
+/**
+ * A closed-loop HTTP load generator: `connections` keep-alive sockets, each with one request
+ * in flight at a time, for `durationMs`. Latencies are recorded per request (microsecond
+ * resolution) so percentiles are exact, not bucketed.
+ */
+export interface LoadRequest {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  /** Path and query, e.g. /v2/keys/bench/17?quorum=true */
+  path: string;
+  body?: string;
+  /** Which of the target's URLs to send to (for spreading load over a cluster). */
+  urlIndex?: number;
+}
+
+export interface LoadOptions {
+  urls: string[];
+  connections: number;
+  durationMs: number;
+  warmupMs?: number;
+  seed: number;
+  /** Makes the next request for connection `conn`. */
+  next(rand: Rand, conn: number): LoadRequest;
+  /** Status codes that count as success (default 2xx). */
+  ok?: (status: number) => boolean;
+  onProgress?: (doneFraction: number) => void;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** The first error's text, to say why a row failed. */
+  firstError?: string;
+}
+
+function send(agent: Agent, base: URL, req: LoadRequest): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = {};
+    if (req.body !== undefined) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      headers['content-length'] = Buffer.byteLength(req.body);
+    }
+    const r = request(
+      { agent, host: base.hostname, port: base.port, method: req.method, path: req.path, headers },
+      (res) => {
+        res.on('data', () => {});
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    r.on('error', reject);
+    r.end(req.body);
+  });
+}
+
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const bases = opts.urls.map((u) => new URL(u));
+  const agents = bases.map(() => new Agent({ keepAlive: true, maxSockets: opts.connections }));
+  const ok = opts.ok ?? ((s: number) => s >= 200 && s < 300);
+  const rand = new Rand(opts.seed);
+  let latencies = new Float64Array(1 << 16);
+  let count = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const warmupEnd = performance.now() + (opts.warmupMs ?? 0);
+  const end = warmupEnd + opts.durationMs;
+  let measuring = opts.warmupMs ? false : true;
+
+  const loop = async (conn: number, r: Rand) => {
+    while (true) {
+      const now = performance.now();
+      if (now >= end) return;
+      if (!measuring && now >= warmupEnd) measuring = true;
+      const req = opts.next(r, conn);
+      const idx = (req.urlIndex ?? conn) % bases.length;
+      const t0 = performance.now();
+      let status = 0;
+      try {
+        status = await send(agents[idx]!, bases[idx]!, req);
+      } catch (e) {
+        firstError ??= String(e);
+      }
+      const t1 = performance.now();
+      if (t0 < warmupEnd) continue;
+      if (!ok(status)) {
+        errors++;
+        firstError ??= `HTTP ${status} for ${req.method} ${req.path}`;
+        continue;
+      }
+      if (count === latencies.length) {
+        const bigger = new Float64Array(latencies.length * 2);
+        bigger.set(latencies);
+        latencies = bigger;
+      }
+      latencies[count++] = t1 - t0;
+    }
+  };
+
+  const timer = opts.onProgress
+    ? setInterval(() => opts.onProgress!(Math.min(1, 1 - (end - performance.now()) / (end - (warmupEnd - (opts.warmupMs ?? 0))))), 250)
+    : undefined;
+  const measuredFrom = Math.max(performance.now(), warmupEnd);
+  await Promise.all(Array.from({ length: opts.connections }, (_, c) => loop(c, rand.fork())));
+  const elapsedMs = performance.now() - measuredFrom;
+  if (timer) clearInterval(timer);
+  for (const a of agents) a.destroy();
+  const sorted = latencies.subarray(0, count).sort();
+  return {
+    requests: count,
+    errors,
+    rps: count / (elapsedMs / 1000),
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    firstError,
+  };
+}

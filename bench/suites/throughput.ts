@@ -1,0 +1,81 @@
+import { startCluster, type BenchCluster } from '../cluster.ts';
+import { runLoad } from '../load.ts';
+import type { Progress } from '../progress.ts';
+import type { BenchSettings, Measurement, Row } from '../types.ts';
+import { compareAndSwap, getRandomKeys, preload, putRandomKeys, setupCas, type Workload } from '../workloads.ts';
+
+interface RowSpec {
+  name: string;
+  connections: number;
+  workload: () => Workload;
+  /** 'leader': every connection to the leader; 'spread': round-robin over all members. */
+  target: 'leader' | 'spread';
+  setup?: (url: string, connections: number) => Promise<void>;
+}
+
+const PRELOADED_KEYS = 1000;
+
+function singleNodeRows(quick: boolean): RowSpec[] {
+  const putConns = quick ? [1, 64] : [1, 16, 64, 256];
+  return [
+    ...putConns.map((c) => ({ name: `PUT 64 B, ${c} conn`, connections: c, workload: () => putRandomKeys(64), target: 'leader' as const })),
+    { name: 'PUT 1 KiB, 64 conn', connections: 64, workload: () => putRandomKeys(1024), target: 'leader' },
+    { name: 'GET, 64 conn', connections: 64, workload: () => getRandomKeys({ quorum: false, keys: PRELOADED_KEYS }), target: 'leader' },
+    { name: 'GET quorum=true, 64 conn', connections: 64, workload: () => getRandomKeys({ quorum: true, keys: PRELOADED_KEYS }), target: 'leader' },
+    { name: 'CAS, 64 conn', connections: 64, workload: compareAndSwap, target: 'leader', setup: setupCas },
+  ];
+}
+
+function clusterRows(quick: boolean): RowSpec[] {
+  const conns = quick ? [64] : [16, 64, 256];
+  return [
+    ...conns.map((c) => ({ name: `PUT 64 B, ${c} conn to leader`, connections: c, workload: () => putRandomKeys(64), target: 'leader' as const })),
+    ...conns.map((c) => ({ name: `PUT 64 B, ${c} conn spread`, connections: c, workload: () => putRandomKeys(64), target: 'spread' as const })),
+    { name: 'GET quorum=true, 64 conn spread', connections: 64, workload: () => getRandomKeys({ quorum: true, keys: PRELOADED_KEYS }), target: 'spread' },
+    { name: 'GET, 64 conn spread', connections: 64, workload: () => getRandomKeys({ quorum: false, keys: PRELOADED_KEYS }), target: 'spread' },
+  ];
+}
+
+async function measureRow(cluster: BenchCluster, spec: RowSpec, settings: BenchSettings, progress: Progress): Promise<Measurement> {
+  const leader = await cluster.leaderUrl();
+  await spec.setup?.(leader, spec.connections);
+  const urls = spec.target === 'leader' ? [leader] : cluster.clientUrls;
+  const result = await runLoad({
+    urls,
+    connections: spec.connections,
+    durationMs: settings.rowSeconds * 1000,
+    warmupMs: settings.quick ? 200 : 1000,
+    seed: settings.seed,
+    next: spec.workload(),
+    onProgress: (f) => progress.update(f),
+  });
+  if (result.requests === 0) throw new Error(`no request succeeded: ${result.firstError ?? 'unknown error'}`);
+  return { value: result.rps, unit: 'req/s', p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors, note: result.firstError };
+}
+
+/**
+ * One cluster per store for the whole suite (same rows in the same order on each, so both carry
+ * the same keys into each row); berth's rows run first, then etcd's on a fresh machine state.
+ */
+export async function throughputSuite(size: number, settings: BenchSettings, progress: Progress): Promise<Row[]> {
+  const specs = size === 1 ? singleNodeRows(settings.quick) : clusterRows(settings.quick);
+  const suite = size === 1 ? 'single node' : `${size} nodes`;
+  const rows: Row[] = specs.map((spec) => ({ suite, name: spec.name, lowerIsBetter: false, results: {} }));
+  for (const kind of settings.kinds) {
+    progress.start(`${suite}: starting ${kind}`);
+    const cluster = await startCluster(kind, size);
+    try {
+      await preload(await cluster.leaderUrl(), PRELOADED_KEYS, 64);
+      progress.done('ready');
+      for (const [i, spec] of specs.entries()) {
+        progress.start(`${suite}: ${spec.name} on ${kind}`);
+        const m = await measureRow(cluster, spec, settings, progress);
+        rows[i]!.results[kind] = m;
+        progress.done(`${Math.round(m.value)} req/s, p99 ${m.p99Ms?.toFixed(2)} ms${m.errors ? `, ${m.errors} errors` : ''}`);
+      }
+    } finally {
+      await cluster.stop();
+    }
+  }
+  return rows;
+}
