@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { parseConfig, formatHelp, type FlagSpec } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { seedFromEnv } from '../lib/rand.ts';
-import type { StoreKind } from './cluster.ts';
+import type { StoreKind } from '../lib/testing/store-cluster.ts';
 import { Progress } from './progress.ts';
 import { markdownTable, writeReport } from './report.ts';
 import { curveSuite } from './suites/curve.ts';

@@ -1,4 +1,4 @@
-import type { StoreKind } from './cluster.ts';
+import type { StoreKind } from '../lib/testing/store-cluster.ts';
 
 /** One measured figure for one store. `value` is in `unit`; higher is better unless `lowerIsBetter`. */
 export interface Measurement {

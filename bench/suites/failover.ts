@@ -1,4 +1,4 @@
-import { startCluster } from '../cluster.ts';
+import { startCluster } from '../../lib/testing/store-cluster.ts';
 import { percentile } from '../load.ts';
 import type { Progress } from '../progress.ts';
 import type { BenchSettings, Row } from '../types.ts';

@@ -1,6 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startCluster, type BenchCluster } from '../cluster.ts';
+import { startCluster, type StoreCluster } from '../../lib/testing/store-cluster.ts';
 import type { Progress } from '../progress.ts';
 import type { BenchSettings, Row } from '../types.ts';
 import { preload } from '../workloads.ts';
@@ -24,7 +24,7 @@ async function snapshotBytes(dir: string, inSnap = false): Promise<number> {
   return total;
 }
 
-async function recoveryMs(cluster: BenchCluster, lastKey: string): Promise<number> {
+async function recoveryMs(cluster: StoreCluster, lastKey: string): Promise<number> {
   const m = cluster.members[0]!;
   await m.process.stop('SIGTERM');
   const t0 = performance.now();

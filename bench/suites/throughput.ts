@@ -1,4 +1,4 @@
-import { startCluster, type BenchCluster } from '../cluster.ts';
+import { startCluster, type StoreCluster } from '../../lib/testing/store-cluster.ts';
 import { runLoad } from '../load.ts';
 import type { Progress } from '../progress.ts';
 import type { BenchSettings, Measurement, Row } from '../types.ts';
@@ -36,7 +36,7 @@ function clusterRows(quick: boolean): RowSpec[] {
   ];
 }
 
-async function measureRow(cluster: BenchCluster, spec: RowSpec, settings: BenchSettings, progress: Progress): Promise<Measurement> {
+async function measureRow(cluster: StoreCluster, spec: RowSpec, settings: BenchSettings, progress: Progress): Promise<Measurement> {
   const leader = await cluster.leaderUrl();
   await spec.setup?.(leader, spec.connections);
   const urls = spec.target === 'leader' ? [leader] : cluster.clientUrls;

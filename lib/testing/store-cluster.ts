@@ -1,12 +1,13 @@
+/** Starts berth or etcd clusters as child processes on loopback, the same flags for both (berth takes etcd's names). Used by the benchmarks and by multi-process tests. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from '../lib/testing/ports.ts';
-import { httpUp, startProcess, waitFor, type TestProcess } from '../lib/testing/process.ts';
+import { freePort } from './ports.ts';
+import { httpUp, startProcess, waitFor, type TestProcess } from './process.ts';
 
 export type StoreKind = 'berth' | 'etcd';
 
-export interface BenchMember {
+export interface StoreMember {
   name: string;
   clientUrl: string;
   peerUrl: string;
@@ -16,9 +17,9 @@ export interface BenchMember {
 }
 
 /** A store cluster on loopback started the same way for berth and etcd (berth takes etcd's flags). */
-export interface BenchCluster {
+export interface StoreCluster {
   kind: StoreKind;
-  members: BenchMember[];
+  members: StoreMember[];
   clientUrls: string[];
   leaderUrl(): Promise<string>;
   kill(name: string, signal?: NodeJS.Signals): Promise<void>;
@@ -27,7 +28,7 @@ export interface BenchCluster {
   stop(): Promise<void>;
 }
 
-const berthBin = resolve(import.meta.dirname, '../bin/berth');
+const berthBin = resolve(import.meta.dirname, '../../bin/berth');
 
 function command(kind: StoreKind): { cmd: string; pre: string[] } {
   return kind === 'etcd' ? { cmd: 'etcd', pre: ['--enable-v2', '--log-level', 'error'] } : { cmd: process.execPath, pre: [berthBin, 'store', '--log-level', 'warn'] };
@@ -39,14 +40,14 @@ export interface ClusterOptions {
   snapshotCount?: number;
 }
 
-export async function startCluster(kind: StoreKind, size: number, opts: ClusterOptions = {}): Promise<BenchCluster> {
+export async function startCluster(kind: StoreKind, size: number, opts: ClusterOptions = {}): Promise<StoreCluster> {
   const specs = [];
   for (let i = 0; i < size; i++) {
     specs.push({ name: `${kind}${i}`, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}` });
   }
   const initialCluster = specs.map((s) => `${s.name}=${s.peerUrl}`).join(',');
   const { cmd, pre } = command(kind);
-  const members: BenchMember[] = [];
+  const members: StoreMember[] = [];
   for (const s of specs) {
     const dataDir = await mkdtemp(join(tmpdir(), `bench-${s.name}-`));
     const args = [
