@@ -1,0 +1,29 @@
+import { pack, unpack } from 'msgpackr';
+import type { KvCommand } from '../kv/types.ts';
+import type { ConfChange } from '../raft/types.ts';
+import type { Member } from './types.ts';
+
+/** A client write as a raft entry: the proposer's request id and the command. */
+export interface ProposalEnvelope {
+  /** `<member id hex>.<counter>`: lets the proposing member find its waiting request. */
+  id: string;
+  cmd: KvCommand;
+}
+
+/** What a membership change entry carries besides raft's own fields. */
+export interface ConfChangeContext {
+  requestId: string;
+  member?: Member;
+}
+
+export function encodeProposal(p: ProposalEnvelope): Uint8Array {
+  return pack(p);
+}
+
+export function decodeProposal(data: Uint8Array): ProposalEnvelope {
+  return unpack(data) as ProposalEnvelope;
+}
+
+export function decodeConfChange(data: Uint8Array): ConfChange & { context?: ConfChangeContext } {
+  return JSON.parse(new TextDecoder().decode(data)) as ConfChange & { context?: ConfChangeContext };
+}

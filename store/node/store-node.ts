@@ -1,0 +1,519 @@
+/**
+ * The node driver: turns wall time into raft ticks and each Ready into one WAL write + fsync,
+ * peer messages, and applications to the keyspace. Writes go through raft even on a single
+ * member, so a cluster runs the same code path.
+ *
+ *   const node = await StoreNodeImpl.start({ dataDir, name, peerURLs, clientURLs, initialCluster, ... });
+ */
+import { join } from 'node:path';
+import { pack, unpack } from 'msgpackr';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../lib/log.ts';
+import { Rand } from '../../lib/rand.ts';
+import { EtcdError, EtcdErrorCode } from '../kv/errors.ts';
+import { Keyspace } from '../kv/keyspace.ts';
+import type { KvCommand, KvEvent } from '../kv/types.ts';
+import { MemoryStorage } from '../raft/memory-storage.ts';
+import { ProposalDroppedError, RawNode } from '../raft/raw-node.ts';
+import { EntryType, StateType, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready } from '../raft/types.ts';
+import { SnapshotFiles } from '../wal/snapshot-files.ts';
+import { Wal } from '../wal/wal.ts';
+import { decodeConfChange, decodeProposal, encodeProposal, type ConfChangeContext } from './entry-codec.ts';
+import { MemberRegistry, clusterIdFor, memberIdFor, type InitialMember } from './members.ts';
+import { NodeMetrics } from './metrics.ts';
+import type { PeerTransport } from './peer-transport.ts';
+import type { FollowerStats, Member, NodeStatus, StoreNode } from './types.ts';
+
+export interface StoreNodeOptions {
+  dataDir: string;
+  name: string;
+  /** This member's advertised peer URLs. */
+  peerURLs: string[];
+  clientURLs: string[];
+  /** Members of a new cluster (this one included); ignored when the data dir has state. */
+  initialCluster: InitialMember[];
+  initialClusterState: 'new' | 'existing';
+  clusterToken: string;
+  heartbeatMs: number;
+  electionMs: number;
+  snapshotCount: number;
+  /** How long a write may wait for commit before failing with a timeout. */
+  requestTimeoutMs?: number;
+  logger: Logger;
+  metrics: Registry;
+  /** Creates the peer transport once ids are known (null: a single member never needs one). */
+  transportFactory?: (self: NodeId, clusterId: string, onMessage: (m: Message) => void, onUnreachable: (id: NodeId) => void, onSnapshotStatus: (id: NodeId, ok: boolean) => void) => PeerTransport;
+  seed?: number;
+}
+
+interface Waiter<T> {
+  resolve(v: T): void;
+  reject(e: unknown): void;
+  timer: NodeJS.Timeout;
+}
+
+const SYNC_EVERY_MS = 500;
+/** Entries kept behind a snapshot so slow followers can catch up without one. */
+const CATCH_UP_ENTRIES = 5000;
+
+interface Bootstrap {
+  clusterId: string;
+  confState: ConfState;
+  members: Member[];
+}
+
+export class StoreNodeImpl implements StoreNode {
+  readonly keyspace = new Keyspace();
+  private readonly registry = new MemberRegistry();
+  private readonly storage = new MemoryStorage();
+  private raw!: RawNode;
+  private wal!: Wal;
+  private transport: PeerTransport | null = null;
+  private readonly snaps: SnapshotFiles;
+  private readonly metrics: NodeMetrics;
+  private readonly proposals = new Map<string, Waiter<KvEvent>>();
+  private readonly confChanges = new Map<string, Waiter<void>>();
+  private readonly reads = new Map<string, Waiter<void>>();
+  /** ReadIndex answers waiting for apply to catch up. */
+  private readyReads: { index: number; key: string }[] = [];
+  private seq = 0;
+  private id = 0;
+  private clusterId = '';
+  private confState: ConfState = { voters: [], learners: [] };
+  private appliedIndex = 0;
+  private snapshotIndex = 0;
+  private term = 0;
+  private leaderId = 0;
+  private state: StateType = StateType.Follower;
+  private readonly startTime = new Date();
+  private leaderSince = new Date();
+  private ticker: NodeJS.Timeout | null = null;
+  private syncer: NodeJS.Timeout | null = null;
+  private syncInFlight = false;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private loopDone: Promise<void> = Promise.resolve();
+  private recvAppend = 0;
+  private sendAppend = 0;
+
+  private constructor(private readonly opts: StoreNodeOptions) {
+    this.snaps = new SnapshotFiles(join(opts.dataDir, 'snap'), opts.logger);
+    this.metrics = new NodeMetrics(opts.metrics);
+  }
+
+  static async start(opts: StoreNodeOptions): Promise<StoreNodeImpl> {
+    const node = new StoreNodeImpl(opts);
+    await node.open();
+    return node;
+  }
+
+  private get logger(): Logger {
+    return this.opts.logger;
+  }
+
+  // ---- start-up ------------------------------------------------------------------------------
+
+  private async open(): Promise<void> {
+    const snapshot = await this.snaps.loadNewest();
+    const { wal, log } = await Wal.open(join(this.opts.dataDir, 'wal'), snapshot, { logger: this.logger, fsyncHistogram: this.metrics.fsync });
+    this.wal = wal;
+    let boot = log.bootstrap as Bootstrap | null;
+    if (!log.identity || !boot) {
+      boot = this.newClusterBootstrap();
+      const self = boot.members.find((m) => m.name === this.opts.name)!;
+      await wal.bootstrap({ clusterId: boot.clusterId, memberId: self.id }, boot);
+      this.id = self.id;
+      this.logger.info({ member: this.opts.name, id: self.id.toString(16), cluster: boot.clusterId }, 'starting a new member');
+    } else {
+      this.id = log.identity.memberId;
+      this.logger.info({ member: this.opts.name, id: this.id.toString(16), entries: log.entries.length, snapshot: snapshot?.metadata.index ?? 0 }, 'restarting from the data directory');
+    }
+    this.clusterId = boot.clusterId;
+    this.confState = boot.confState;
+    for (const m of boot.members) this.registry.upsert(m);
+    this.storage.setConfState(boot.confState);
+    if (snapshot) {
+      this.storage.applySnapshot(snapshot);
+      this.restoreState(snapshot.data);
+      this.confState = snapshot.metadata.confState;
+      this.appliedIndex = snapshot.metadata.index;
+      this.snapshotIndex = snapshot.metadata.index;
+    }
+    this.storage.setHardState(log.hardState);
+    this.storage.append(log.entries);
+    this.term = log.hardState.term;
+    const rand = new Rand(this.opts.seed ?? (Date.now() ^ this.id) >>> 0);
+    this.raw = new RawNode({
+      id: this.id,
+      electionTick: Math.max(2, Math.round(this.opts.electionMs / this.opts.heartbeatMs)),
+      heartbeatTick: 1,
+      storage: this.storage,
+      applied: this.appliedIndex,
+      maxSizePerMsg: 1024 * 1024,
+      maxInflightMsgs: 256,
+      checkQuorum: true,
+      preVote: true,
+      rand,
+      logger: this.logger,
+    });
+    if (this.opts.transportFactory && (this.confState.voters.length + this.confState.learners.length > 1 || this.opts.initialClusterState === 'existing')) {
+      this.startTransport();
+    }
+    // A single voter need not wait a whole election timeout to lead.
+    if (this.confState.voters.length === 1 && this.confState.voters[0] === this.id) this.raw.campaign();
+    this.loopDone = this.loop();
+    this.ticker = setInterval(() => {
+      this.raw.tick();
+      this.kick();
+    }, this.opts.heartbeatMs);
+    this.syncer = setInterval(() => this.maybeSync(), SYNC_EVERY_MS);
+  }
+
+  private newClusterBootstrap(): Bootstrap {
+    if (this.opts.initialClusterState === 'existing') {
+      const members = this.opts.initialCluster.map((m) => ({ id: memberIdFor(m.peerURLs, this.opts.clusterToken), name: m.name, peerURLs: m.peerURLs, clientURLs: m.name === this.opts.name ? this.opts.clientURLs : [] }));
+      // Joining: the membership arrives from the leader (log or snapshot); start with none.
+      return { clusterId: '', confState: { voters: [], learners: [] }, members };
+    }
+    const members = this.opts.initialCluster.map((m) => ({
+      id: memberIdFor(m.peerURLs, this.opts.clusterToken),
+      name: m.name,
+      peerURLs: m.peerURLs,
+      clientURLs: m.name === this.opts.name ? this.opts.clientURLs : [],
+    }));
+    if (!members.some((m) => m.name === this.opts.name)) {
+      throw new Error(`--initial-cluster does not name this member (--name ${this.opts.name})`);
+    }
+    return { clusterId: clusterIdFor(members.map((m) => m.id)), confState: { voters: members.map((m) => m.id), learners: [] }, members };
+  }
+
+  private startTransport(): void {
+    this.transport = this.opts.transportFactory!(
+      this.id,
+      this.clusterId,
+      (m) => {
+        if (m.type === 'MsgApp') this.recvAppend++;
+        this.raw.step(m);
+        this.kick();
+      },
+      (id) => {
+        this.raw.reportUnreachable(id);
+        this.kick();
+      },
+      (id, ok) => {
+        this.raw.reportSnapshot(id, ok);
+        this.kick();
+      },
+    );
+    for (const m of this.registry.list()) if (m.id !== this.id) this.transport.addPeer(m.id, m.peerURLs);
+  }
+
+  // ---- the Ready loop ------------------------------------------------------------------------
+
+  private kick(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      if (!this.raw.hasReady()) {
+        await new Promise<void>((r) => (this.wake = r));
+        continue;
+      }
+      const rd = this.raw.ready();
+      try {
+        await this.handleReady(rd);
+      } catch (e) {
+        this.logger.error({ err: e }, 'fatal: could not persist or apply a raft Ready; stopping');
+        process.exitCode = 1;
+        this.stopped = true;
+        this.failAll(new EtcdError(EtcdErrorCode.RaftInternal, 'the member stopped after a storage error', this.keyspace.index));
+        return;
+      }
+      this.raw.advance(rd);
+      await this.maybeSnapshot();
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.raftState);
+    if (rd.hardState) this.term = rd.hardState.term;
+    if (rd.snapshot) {
+      await this.snaps.save(rd.snapshot);
+      this.storage.applySnapshot(rd.snapshot);
+      await this.wal.markSnapshot(rd.snapshot.metadata.index, rd.snapshot.metadata.term);
+    }
+    // Persist before anything leaves this member: one write and one fsync for the batch.
+    await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
+    this.storage.append(rd.entries);
+    if (rd.hardState) this.storage.setHardState(rd.hardState);
+    if (rd.messages.length > 0 && this.transport) {
+      for (const m of rd.messages) if (m.type === 'MsgApp') this.sendAppend++;
+      this.transport.send(rd.messages);
+    }
+    if (rd.snapshot) {
+      this.restoreState(rd.snapshot.data);
+      this.confState = rd.snapshot.metadata.confState;
+      this.appliedIndex = rd.snapshot.metadata.index;
+      this.snapshotIndex = rd.snapshot.metadata.index;
+      this.syncTransportPeers();
+    }
+    for (const e of rd.committedEntries) this.applyEntry(e);
+    this.metrics.committed.set(this.raw.status().hardState.commit);
+    this.metrics.applied.set(this.appliedIndex);
+    for (const rs of rd.readStates) this.readyReads.push({ index: rs.index, key: Buffer.from(rs.requestCtx).toString('hex') });
+    this.releaseReads();
+  }
+
+  private onSoftState(lead: NodeId, state: StateType): void {
+    if (lead !== this.leaderId) {
+      if (lead !== 0) this.metrics.leaderChanges.inc();
+      this.leaderSince = new Date();
+      this.logger.info({ leader: lead ? lead.toString(16) : 'none', term: this.raw.status().hardState.term }, lead ? 'leader changed' : 'lost the leader');
+    }
+    this.leaderId = lead;
+    this.state = state;
+    this.metrics.hasLeader.set(lead !== 0 ? 1 : 0);
+    this.metrics.isLeader.set(state === StateType.Leader ? 1 : 0);
+  }
+
+  private applyEntry(e: Entry): void {
+    this.appliedIndex = e.index;
+    if (e.type === EntryType.ConfChange) return this.applyConfChange(e);
+    if (e.data.length === 0) return; // a new leader's empty entry
+    const p = decodeProposal(e.data);
+    const waiter = this.proposals.get(p.id);
+    let result: KvEvent | KvEvent[];
+    try {
+      result = this.keyspace.apply(p.cmd);
+    } catch (err) {
+      if (waiter) this.settle(this.proposals, p.id, null, err);
+      return;
+    }
+    if (waiter) this.settle(this.proposals, p.id, Array.isArray(result) ? result[0]! : result, null);
+  }
+
+  private applyConfChange(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    const ctx = cc.context;
+    if (cc.type !== 'removeNode' && this.registry.isRemoved(cc.nodeId)) {
+      this.logger.warn({ id: cc.nodeId.toString(16) }, 'ignored a conf change re-adding a removed member');
+      if (ctx) this.settle(this.confChanges, ctx.requestId, null, new Error(`member ${cc.nodeId.toString(16)} was removed and cannot come back`));
+      return;
+    }
+    this.confState = this.raw.applyConfChange(cc);
+    if (cc.type === 'removeNode') {
+      this.registry.remove(cc.nodeId);
+      this.transport?.removePeer(cc.nodeId);
+      this.logger.info({ id: cc.nodeId.toString(16) }, 'member removed');
+      if (cc.nodeId === this.id) this.logger.warn({}, 'this member was removed from the cluster');
+    } else if (ctx?.member) {
+      const existed = this.registry.get(cc.nodeId);
+      this.registry.upsert({ ...ctx.member, clientURLs: existed?.clientURLs ?? ctx.member.clientURLs });
+      if (cc.nodeId !== this.id) {
+        if (!this.transport && this.opts.transportFactory) this.startTransport();
+        else if (existed) this.transport?.updatePeer(cc.nodeId, ctx.member.peerURLs);
+        else this.transport?.addPeer(cc.nodeId, ctx.member.peerURLs);
+      }
+      this.logger.info({ id: cc.nodeId.toString(16), peerURLs: ctx.member.peerURLs, type: cc.type }, 'membership changed');
+    }
+    if (ctx) this.settle(this.confChanges, ctx.requestId, undefined, null);
+  }
+
+  private syncTransportPeers(): void {
+    if (!this.transport && this.opts.transportFactory && this.registry.list().length > 1) this.startTransport();
+    if (!this.transport) return;
+    for (const m of this.registry.list()) if (m.id !== this.id) this.transport.addPeer(m.id, m.peerURLs);
+  }
+
+  private restoreState(data: Uint8Array): void {
+    const s = unpack(data) as { kv: unknown; members: ReturnType<MemberRegistry['toJSON']> };
+    this.keyspace.restore(s.kv);
+    this.registry.restore(s.members);
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    if (this.appliedIndex - this.snapshotIndex < this.opts.snapshotCount) return;
+    const end = this.metrics.snapshotSave.startTimer();
+    const index = this.appliedIndex;
+    const data = pack({ kv: this.keyspace.snapshot(), members: this.registry.toJSON() });
+    const snap = this.storage.createSnapshot(index, this.confState, data);
+    await this.snaps.save(snap);
+    await this.wal.markSnapshot(index, snap.metadata.term);
+    this.snapshotIndex = index;
+    if (index > CATCH_UP_ENTRIES) this.storage.compact(index - CATCH_UP_ENTRIES);
+    await this.snaps.prune(3);
+    end();
+    this.logger.info({ index, bytes: data.length }, 'saved a snapshot');
+  }
+
+  private releaseReads(): void {
+    const still: { index: number; key: string }[] = [];
+    for (const r of this.readyReads) {
+      if (this.appliedIndex >= r.index) this.settle(this.reads, r.key, undefined, null);
+      else still.push(r);
+    }
+    this.readyReads = still;
+  }
+
+  private settle<T>(map: Map<string, Waiter<T>>, key: string, value: T | null, err: unknown): void {
+    const w = map.get(key);
+    if (!w) return;
+    map.delete(key);
+    clearTimeout(w.timer);
+    this.metrics.pending.set(this.proposals.size);
+    if (err) w.reject(err);
+    else w.resolve(value as T);
+  }
+
+  private failAll(err: unknown): void {
+    for (const map of [this.proposals, this.confChanges, this.reads] as Map<string, Waiter<unknown>>[]) {
+      for (const key of [...map.keys()]) this.settle(map, key, null, err);
+    }
+  }
+
+  // ---- requests ------------------------------------------------------------------------------
+
+  private nextId(): string {
+    return `${this.id.toString(16)}.${(++this.seq).toString(36)}`;
+  }
+
+  private timeoutError(what: string): EtcdError {
+    return new EtcdError(EtcdErrorCode.RaftInternal, `etcdserver: request timed out (${what})`, this.keyspace.index);
+  }
+
+  /** Registers a waiter and runs `submit`, retrying while no leader is known. */
+  private wait<T>(map: Map<string, Waiter<T>>, key: string, what: string, submit: () => void): Promise<T> {
+    if (this.stopped) return Promise.reject(new EtcdError(EtcdErrorCode.RaftInternal, 'etcdserver: server stopped', this.keyspace.index));
+    return new Promise<T>((resolve, reject) => {
+      const timeoutMs = this.opts.requestTimeoutMs ?? 5000 + 2 * this.opts.electionMs;
+      const timer = setTimeout(() => {
+        if (map.delete(key)) {
+          this.metrics.failed.inc();
+          reject(this.timeoutError(what));
+        }
+      }, timeoutMs);
+      map.set(key, { resolve, reject, timer });
+      this.metrics.pending.set(this.proposals.size);
+      const attempt = () => {
+        if (!map.has(key)) return;
+        try {
+          submit();
+          this.kick();
+        } catch (e) {
+          if (e instanceof ProposalDroppedError) setTimeout(attempt, this.opts.heartbeatMs);
+          else this.settle(map, key, null, e);
+        }
+      };
+      attempt();
+    });
+  }
+
+  propose(cmd: KvCommand): Promise<KvEvent> {
+    const id = this.nextId();
+    const data = encodeProposal({ id, cmd });
+    return this.wait(this.proposals, id, 'write', () => this.raw.propose(data));
+  }
+
+  readBarrier(): Promise<void> {
+    const key = this.nextId();
+    const ctx = Buffer.from(key);
+    return this.wait(this.reads, ctx.toString('hex'), 'quorum read', () => {
+      if (this.leaderId === 0) throw new ProposalDroppedError('no leader is known');
+      this.raw.readIndex(ctx);
+    });
+  }
+
+  /** The leader proposes its clock so every member expires the same keys at the same index. */
+  private maybeSync(): void {
+    if (this.state !== StateType.Leader || this.syncInFlight) return;
+    const next = this.keyspace.nextExpiryMs();
+    const now = Date.now();
+    if (next === null || next > now) return;
+    this.syncInFlight = true;
+    this.propose({ op: 'sync', nowMs: now })
+      .catch((e: unknown) => this.logger.warn({ err: String(e) }, 'expiry sync failed'))
+      .finally(() => (this.syncInFlight = false));
+  }
+
+  // ---- membership ----------------------------------------------------------------------------
+
+  private changeMembership(cc: ConfChange, member?: Member): Promise<void> {
+    const requestId = this.nextId();
+    const context: ConfChangeContext = { requestId, member };
+    return this.wait(this.confChanges, requestId, 'membership change', () => this.raw.proposeConfChange({ ...cc, context }));
+  }
+
+  async addMember(peerURLs: string[], learner = false): Promise<Member> {
+    const id = memberIdFor(peerURLs, this.opts.clusterToken + ':' + Date.now());
+    for (const m of this.registry.list()) {
+      if (m.peerURLs.some((u) => peerURLs.includes(u))) throw new Error('etcdserver: peerURL exists');
+    }
+    const member: Member = { id, name: '', peerURLs, clientURLs: [] };
+    await this.changeMembership({ type: learner ? 'addLearner' : 'addNode', nodeId: id }, member);
+    return member;
+  }
+
+  async removeMember(id: NodeId): Promise<void> {
+    if (!this.registry.get(id)) throw new Error(`etcdserver: member not found`);
+    await this.changeMembership({ type: 'removeNode', nodeId: id });
+  }
+
+  async updateMember(id: NodeId, peerURLs: string[]): Promise<void> {
+    const m = this.registry.get(id);
+    if (!m) throw new Error(`etcdserver: member not found`);
+    for (const o of this.registry.list()) {
+      if (o.id !== id && o.peerURLs.some((u) => peerURLs.includes(u))) throw new Error('etcdserver: peerURL exists');
+    }
+    const isLearner = this.confState.learners.includes(id);
+    await this.changeMembership({ type: isLearner ? 'addLearner' : 'addNode', nodeId: id }, { ...m, peerURLs });
+  }
+
+  // ---- views ---------------------------------------------------------------------------------
+
+  status(): NodeStatus {
+    const st = this.raw.status();
+    return {
+      id: this.id,
+      name: this.opts.name,
+      clusterId: this.clusterId,
+      state: st.softState.raftState,
+      leaderId: st.softState.lead,
+      term: st.hardState.term,
+      commitIndex: st.hardState.commit,
+      appliedIndex: this.appliedIndex,
+      startTime: this.startTime,
+      leaderSince: this.leaderSince,
+      recvAppendRequestCnt: this.recvAppend,
+      sendAppendRequestCnt: this.sendAppend,
+    };
+  }
+
+  members(): Member[] {
+    return this.registry.list();
+  }
+
+  followerStats(): Map<NodeId, FollowerStats> | null {
+    if (this.state !== StateType.Leader) return null;
+    const stats = this.transport?.stats() ?? new Map<NodeId, FollowerStats>();
+    for (const id of stats.keys()) if (!this.registry.get(id)) stats.delete(id);
+    return stats;
+  }
+
+  /** Stops ticking, lets in-flight writes finish (bounded), flushes the WAL and closes peers. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    const deadline = Date.now() + 3000;
+    while (this.proposals.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.syncer) clearInterval(this.syncer);
+    this.kick();
+    await this.loopDone;
+    this.failAll(new EtcdError(EtcdErrorCode.RaftInternal, 'etcdserver: server stopped', this.keyspace.index));
+    await this.transport?.stop();
+    await this.wal.close();
+  }
+}

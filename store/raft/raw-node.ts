@@ -1,0 +1,167 @@
+/**
+ * RawNode: the driver's handle on the pure core (etcd-io/raft's RawNode).
+ *
+ *   const storage = new MemoryStorage();
+ *   storage.setConfState({ voters: [1, 2, 3], learners: [] });   // a brand-new cluster
+ *   const node = new RawNode({ id: 1, storage, electionTick: 10, heartbeatTick: 1, ... });
+ *   // loop: node.tick() on a timer; node.step(msg) for peer messages; node.propose(data);
+ *   //       while (node.hasReady()) { const rd = node.ready(); persist; send; apply; node.advance(rd); }
+ */
+import { BerthError } from '../../lib/errors.ts';
+import { Raft, message } from './raft.ts';
+import {
+  EntryType,
+  MessageType,
+  StateType,
+  type ConfChange,
+  type ConfState,
+  type HardState,
+  type Message,
+  type NodeId,
+  type ProgressView,
+  type RaftConfig,
+  type RaftStatus,
+  type RawNodeApi,
+  type Ready,
+  type SoftState,
+} from './types.ts';
+
+/** A proposal that cannot be accepted now (no known leader, or leadership is moving). */
+export class ProposalDroppedError extends BerthError {
+  constructor(why: string) {
+    super('BERTH_RAFT_PROPOSAL_DROPPED', `raft proposal dropped: ${why}`);
+  }
+}
+
+const sameHardState = (a: HardState, b: HardState) => a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+
+export class RawNode implements RawNodeApi {
+  readonly raft: Raft;
+  private prevSoft: SoftState;
+  private prevHard: HardState;
+
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(config);
+    this.prevSoft = this.softState();
+    this.prevHard = this.raft.hardState();
+  }
+
+  private softState(): SoftState {
+    return { lead: this.raft.lead, raftState: this.raft.state };
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  campaign(): void {
+    this.raft.step(message(MessageType.MsgHup, this.raft.id, { from: this.raft.id }));
+  }
+
+  private checkCanPropose(): void {
+    const r = this.raft;
+    if (r.state === StateType.Leader && r.leadTransferee !== 0) throw new ProposalDroppedError('leadership is being transferred');
+    if (r.state !== StateType.Leader && r.lead === 0) throw new ProposalDroppedError('no leader is known');
+  }
+
+  propose(data: Uint8Array): void {
+    this.checkCanPropose();
+    this.raft.step(message(MessageType.MsgProp, this.raft.id, { from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.Normal, data }] }));
+  }
+
+  proposeConfChange(cc: ConfChange): void {
+    this.checkCanPropose();
+    const data = new TextEncoder().encode(JSON.stringify(cc));
+    this.raft.step(message(MessageType.MsgProp, this.raft.id, { from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.ConfChange, data }] }));
+  }
+
+  applyConfChange(cc: ConfChange): ConfState {
+    return this.raft.applyConfChange(cc);
+  }
+
+  step(m: Message): void {
+    // Local message types never come from the network.
+    if (m.type === MessageType.MsgHup || m.type === MessageType.MsgBeat || m.type === MessageType.MsgCheckQuorum) return;
+    if ((m.type === MessageType.MsgUnreachable || m.type === MessageType.MsgSnapStatus) && m.from === 0) return;
+    if (!this.raft.prs.has(m.from) && (m.type === MessageType.MsgAppResp || m.type === MessageType.MsgHeartbeatResp)) return;
+    this.raft.step(m);
+  }
+
+  readIndex(ctx: Uint8Array): void {
+    this.raft.step(message(MessageType.MsgReadIndex, this.raft.id, { entries: [{ term: 0, index: 0, type: EntryType.Normal, data: ctx }] }));
+  }
+
+  transferLeader(to: NodeId): void {
+    this.raft.step(message(MessageType.MsgTransferLeader, this.raft.id, { from: to }));
+  }
+
+  reportUnreachable(id: NodeId): void {
+    this.raft.step(message(MessageType.MsgUnreachable, this.raft.id, { from: id }));
+  }
+
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    this.raft.step(message(MessageType.MsgSnapStatus, this.raft.id, { from: id, reject: !ok }));
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    const soft = this.softState();
+    return (
+      soft.lead !== this.prevSoft.lead ||
+      soft.raftState !== this.prevSoft.raftState ||
+      !sameHardState(r.hardState(), this.prevHard) ||
+      r.log.unstable.length > 0 ||
+      r.log.unstableSnapshot !== undefined ||
+      r.msgs.length > 0 ||
+      r.readStates.length > 0 ||
+      r.log.hasNextCommitted()
+    );
+  }
+
+  ready(): Ready {
+    const r = this.raft;
+    const soft = this.softState();
+    const hard = r.hardState();
+    const rd: Ready = {
+      readStates: r.readStates,
+      entries: [...r.log.unstable],
+      committedEntries: r.log.nextCommitted(),
+      messages: r.msgs,
+      mustSync: false,
+    };
+    if (soft.lead !== this.prevSoft.lead || soft.raftState !== this.prevSoft.raftState) {
+      rd.softState = soft;
+      this.prevSoft = soft;
+    }
+    if (!sameHardState(hard, this.prevHard)) rd.hardState = hard;
+    if (r.log.unstableSnapshot) rd.snapshot = r.log.unstableSnapshot;
+    rd.mustSync = rd.entries.length > 0 || (!!rd.hardState && (hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote)) || !!rd.snapshot;
+    r.msgs = [];
+    r.readStates = [];
+    return rd;
+  }
+
+  advance(rd: Ready): void {
+    const log = this.raft.log;
+    if (rd.hardState) this.prevHard = rd.hardState;
+    if (rd.snapshot) {
+      log.stableSnapTo(rd.snapshot.metadata.index);
+      if (log.applied < rd.snapshot.metadata.index) log.applied = rd.snapshot.metadata.index;
+    }
+    const lastApplied = rd.committedEntries.at(-1);
+    if (lastApplied) log.appliedTo(lastApplied.index);
+    const lastStable = rd.entries.at(-1);
+    if (lastStable) log.stableTo(lastStable.index, lastStable.term);
+  }
+
+  status(): RaftStatus {
+    const r = this.raft;
+    const s: RaftStatus = { id: r.id, hardState: r.hardState(), softState: this.softState(), applied: r.log.applied, leadTransferee: r.leadTransferee };
+    if (r.state === StateType.Leader) {
+      const progress = new Map<NodeId, ProgressView>();
+      for (const [id, pr] of r.prs) progress.set(id, pr.view());
+      s.progress = progress;
+    }
+    return s;
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The client API server: `startClientServer({ node, listenUrls, logger, clusterId, ... })`
+ * listens on every --listen-client-urls address and serves /v2/keys, /v2/members, /v2/stats/*,
+ * /v2/machines, /version, /health, /metrics and /dashboard. `close()` stops accepting, ends
+ * open watches and waits for in-flight requests.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../lib/log.ts';
+import type { StoreNode } from '../node/types.ts';
+import { DashboardRoutes } from './dashboard/routes.ts';
+import { handleHealth, handleMembers, handleStats, handleVersion } from './cluster-handlers.ts';
+import { KeysHandler, type KeysLimits } from './keys-handler.ts';
+import { ServerMetrics } from './metrics.ts';
+import { COMMON_HEADERS, writeText } from './responses.ts';
+
+export interface ClientServerDeps {
+  node: StoreNode;
+  listenUrls: string[];
+  logger: Logger;
+  clusterId: string;
+  metrics: Registry;
+  limits?: Partial<KeysLimits>;
+  /** Slow-client guard: a request's headers must arrive within this many ms. */
+  headersTimeoutMs?: number;
+}
+
+export interface ClientServer {
+  /** The bound URLs (port 0 resolved). */
+  urls: string[];
+  close(): Promise<void>;
+}
+
+export const DEFAULT_LIMITS: KeysLimits = {
+  maxRequestBytes: 1.5 * 1024 * 1024,
+  maxKeyBytes: 8192,
+  watchTimeoutMs: 5 * 60_000,
+};
+
+/** Go's ServeMux path cleaning: the canonical form a request is redirected to. */
+export function canonicalPath(p: string): string {
+  if (p === '') return '/';
+  if (!p.startsWith('/')) p = '/' + p;
+  const parts: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') parts.pop();
+    else parts.push(seg);
+  }
+  let np = '/' + parts.join('/');
+  if (p.endsWith('/') && np !== '/') np += '/';
+  return np;
+}
+
+export async function startClientServer(deps: ClientServerDeps): Promise<ClientServer> {
+  const limits: KeysLimits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const metrics = new ServerMetrics(deps.metrics);
+  const keys = new KeysHandler(deps.node, deps.clusterId, limits, metrics, deps.logger);
+  const dashboard = new DashboardRoutes({ node: deps.node, logger: deps.logger, metrics: deps.metrics });
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const rawPath = q >= 0 ? raw.slice(0, q) : raw;
+    const query = new URLSearchParams(q >= 0 ? raw.slice(q + 1) : '');
+    let path: string;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      return writeText(res, 400, '400 Bad Request');
+    }
+    if (path.includes('\0')) return writeText(res, 400, '400 Bad Request');
+    const canonical = canonicalPath(path);
+    if (canonical !== path) {
+      res.writeHead(301, { Location: canonical + (q >= 0 ? raw.slice(q) : ''), 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(req.method === 'GET' ? `<a href="${canonical}">Moved Permanently</a>.\n\n` : undefined);
+      return;
+    }
+    metrics.receivedRequest(req.method ?? 'GET');
+    if (path === '/v2/keys' || path.startsWith('/v2/keys/')) return keys.handle(req, res, path.slice('/v2/keys'.length) || '/', query);
+    if (path === '/v2/members' || path.startsWith('/v2/members/')) return handleMembers(req, res, deps.node, deps.clusterId, path.slice('/v2/members'.length), limits.maxRequestBytes);
+    if (path.startsWith('/v2/stats/')) return handleStats(req, res, deps.node, path.slice('/v2/stats/'.length));
+    if (path === '/v2/machines') return void res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end(deps.node.members().flatMap((m) => m.clientURLs).join(', '));
+    if (path === '/version') return handleVersion(res);
+    if (path === '/health') return handleHealth(res, deps.node);
+    if (path === '/metrics') {
+      res.writeHead(200, { 'Content-Type': deps.metrics.contentType });
+      return void res.end(await deps.metrics.metrics());
+    }
+    if (dashboard.handle(req, res, path)) return;
+    writeText(res, 404, '404 page not found');
+  };
+
+  const servers: Server[] = [];
+  const urls: string[] = [];
+  for (const listen of deps.listenUrls) {
+    const u = new URL(listen);
+    if (u.protocol !== 'http:') throw new Error(`${listen}: only http:// client URLs are supported so far`);
+    const server = createServer({ headersTimeout: deps.headersTimeoutMs ?? 10_000, requestTimeout: 0, keepAliveTimeout: 30_000 }, (req, res) => {
+      route(req, res).catch((err: unknown) => {
+        deps.logger.error({ err }, 'client request failed');
+        if (!res.headersSent) writeText(res, 500, 'internal server error');
+        else res.end();
+      });
+    });
+    server.on('clientError', (err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy(err);
+    });
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(Number(u.port || 80), host, () => resolve());
+    });
+    const addr = server.address() as AddressInfo;
+    urls.push(`http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`);
+    servers.push(server);
+  }
+  deps.logger.info({ urls }, 'serving client requests');
+
+  return {
+    urls,
+    async close() {
+      dashboard.close();
+      keys.closeWatches();
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeIdleConnections();
+            }),
+        ),
+      );
+    },
+  };
+}

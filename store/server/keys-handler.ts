@@ -1,0 +1,150 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../lib/log.ts';
+import { EtcdError, EtcdErrorCode } from '../kv/errors.ts';
+import { eventJSON } from '../kv/node-json.ts';
+import type { KvCommand, KvEvent } from '../kv/types.ts';
+import type { StoreNode } from '../node/types.ts';
+import { BodyTooLarge, Form, isUrlEncoded, readBody } from './form.ts';
+import { parseKeyRequest, type KeyRequest } from './keys-request.ts';
+import { methodNotAllowed, writeEtcdError } from './responses.ts';
+import type { ServerMetrics } from './metrics.ts';
+
+export interface KeysLimits {
+  /** Largest request body (etcd's --max-request-bytes). */
+  maxRequestBytes: number;
+  /** Longest key, in bytes. */
+  maxKeyBytes: number;
+  /** How long a long-poll watch waits before the server ends it (etcd: 5 minutes). */
+  watchTimeoutMs: number;
+}
+
+const ALLOWED = ['HEAD', 'GET', 'PUT', 'POST', 'DELETE'];
+const WRITE_ACTIONS = new Set(['set', 'compareAndSwap', 'create', 'update']);
+
+/** The /v2/keys handler: parse, order writes through the node, answer as etcd does. */
+export class KeysHandler {
+  private readonly openWatches = new Set<() => void>();
+
+  constructor(
+    private readonly node: StoreNode,
+    private readonly clusterId: string,
+    private readonly limits: KeysLimits,
+    private readonly metrics: ServerMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse, keyPath: string, query: URLSearchParams): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (!ALLOWED.includes(method)) return methodNotAllowed(res, ALLOWED);
+    res.setHeader('X-Etcd-Cluster-ID', this.clusterId);
+    let r: KeyRequest;
+    try {
+      let body: URLSearchParams | null = null;
+      if ((method === 'PUT' || method === 'POST' || method === 'DELETE') && isUrlEncoded(req)) {
+        body = new URLSearchParams((await readBody(req, this.limits.maxRequestBytes)).toString('utf8'));
+      } else {
+        await readBody(req, this.limits.maxRequestBytes);
+      }
+      if (Buffer.byteLength(keyPath) > this.limits.maxKeyBytes) {
+        throw new EtcdError(EtcdErrorCode.InvalidField, `key is longer than ${this.limits.maxKeyBytes} bytes`, 0);
+      }
+      r = parseKeyRequest(method, keyPath, new Form(query, body));
+    } catch (e) {
+      if (e instanceof BodyTooLarge) {
+        return writeEtcdError(res, new EtcdError(EtcdErrorCode.InvalidForm, `request body is larger than --max-request-bytes (${e.limit} bytes)`, 0), 413);
+      }
+      if (e instanceof EtcdError) return writeEtcdError(res, e);
+      throw e;
+    }
+    try {
+      if (r.wait) return this.watch(req, res, r);
+      const ev = await this.execute(r);
+      this.writeEvent(res, ev, r.noValueOnSuccess);
+    } catch (e) {
+      if (e instanceof EtcdError) {
+        this.metrics.failedRequest(method);
+        return writeEtcdError(res, e);
+      }
+      this.logger.error({ err: e, method, key: r.key }, 'v2 request failed');
+      writeEtcdError(res, new EtcdError(EtcdErrorCode.RaftInternal, e instanceof Error ? e.message : String(e), 0));
+    }
+  }
+
+  private async execute(r: KeyRequest): Promise<KvEvent> {
+    const nowMs = Date.now();
+    switch (r.method) {
+      case 'GET':
+      case 'HEAD':
+        if (r.quorum) await this.node.readBarrier();
+        return this.node.keyspace.get(r.key, { recursive: r.recursive, sorted: r.sorted });
+      case 'PUT':
+        return this.propose({ op: 'set', key: r.key, value: r.value, dir: r.dir, ttlSeconds: r.ttlSeconds, prevExist: r.prevExist, prevValue: r.prevValue, prevIndex: r.prevIndex, refresh: r.refresh, nowMs });
+      case 'POST':
+        return this.propose({ op: 'createInOrder', dir: r.key, value: r.value, isDir: r.dir, ttlSeconds: r.ttlSeconds, nowMs });
+      default:
+        return this.propose({ op: 'delete', key: r.key, dir: r.dir, recursive: r.recursive, prevValue: r.prevValue, prevIndex: r.prevIndex, nowMs });
+    }
+  }
+
+  private propose(cmd: KvCommand): Promise<KvEvent> {
+    return this.node.propose(cmd);
+  }
+
+  private raftHeaders(): Record<string, string> {
+    const s = this.node.status();
+    return { 'X-Raft-Index': String(s.appliedIndex), 'X-Raft-Term': String(s.term) };
+  }
+
+  private writeEvent(res: ServerResponse, ev: KvEvent, noValueOnSuccess: boolean): void {
+    const created = ev.action === 'create' || (ev.action === 'set' && !ev.prevNode);
+    let body: object = eventJSON(ev, Date.now());
+    if (noValueOnSuccess && WRITE_ACTIONS.has(ev.action)) body = { action: ev.action };
+    res.writeHead(created ? 201 : 200, { 'Content-Type': 'application/json', 'X-Etcd-Index': String(ev.etcdIndex), ...this.raftHeaders() });
+    res.end(JSON.stringify(body) + '\n');
+  }
+
+  /**
+   * A long poll (or a stream with stream=true): headers go out at once with the index the
+   * watch started at; each event is one JSON line. Ends on the first event (unless streaming),
+   * when the client goes away, or after the watch timeout.
+   */
+  private watch(req: IncomingMessage, res: ServerResponse, r: KeyRequest): void {
+    const startIndex = this.node.keyspace.index;
+    const queued: KvEvent[] = [];
+    let headersOut = false;
+    let finished = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      watcher?.remove();
+      if (timer) clearTimeout(timer);
+      this.openWatches.delete(finish);
+      if (!res.writableEnded) res.end();
+    };
+    const deliver = (ev: KvEvent) => {
+      if (finished) return;
+      if (!headersOut) {
+        queued.push(ev);
+        return;
+      }
+      res.write(JSON.stringify(eventJSON(ev, Date.now())) + '\n');
+      if (!r.stream) finish();
+    };
+    // Registering may deliver a historic event synchronously, before headers are written.
+    const watcher = this.node.keyspace.watch(r.key, { recursive: r.recursive, stream: r.stream, sinceIndex: r.waitIndex }, deliver);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'X-Etcd-Index': String(startIndex), ...this.raftHeaders() });
+    res.flushHeaders();
+    headersOut = true;
+    timer = setTimeout(finish, this.limits.watchTimeoutMs);
+    for (const ev of queued.splice(0)) deliver(ev);
+    this.openWatches.add(finish);
+    req.on('close', finish);
+    res.on('close', finish);
+  }
+
+  /** Ends every open watch (shutdown). */
+  closeWatches(): void {
+    for (const f of [...this.openWatches]) f();
+  }
+}

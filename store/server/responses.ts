@@ -1,0 +1,40 @@
+import type { ServerResponse } from 'node:http';
+import { EtcdError } from '../kv/errors.ts';
+
+/** Headers etcd 3.4 puts on every client response (its CORS defaults). */
+export const COMMON_HEADERS: Record<string, string> = {
+  'Access-Control-Allow-Headers': 'accept, content-type, authorization',
+  'Access-Control-Allow-Methods': 'POST, GET, OPTIONS, PUT, DELETE',
+  'Access-Control-Allow-Origin': '*',
+};
+
+/** etcd's error JSON, its status, and X-Etcd-Index. */
+export function writeEtcdError(res: ServerResponse, err: EtcdError, status = err.httpStatus): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(status, { 'Content-Type': 'application/json', 'X-Etcd-Index': String(err.index) });
+  res.end(JSON.stringify(err.toJSON()) + '\n');
+}
+
+export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(JSON.stringify(body) + '\n');
+}
+
+/** Go's http.Error: a plain-text line. */
+export function writeText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...headers });
+  res.end(text + '\n');
+}
+
+/** 405 with the allowed methods, as etcd answers. */
+export function methodNotAllowed(res: ServerResponse, allowed: string[]): void {
+  writeText(res, 405, 'Method Not Allowed', { Allow: allowed.join(',') });
+}
+
+/** etcd's JSON for non-keys errors (members, stats): {"message":"..."}. */
+export function writeHttpError(res: ServerResponse, status: number, message: string): void {
+  writeJson(res, status, { message });
+}

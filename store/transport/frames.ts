@@ -1,0 +1,38 @@
+import { Packr, Unpackr } from 'msgpackr';
+
+/** Length-prefixed frames: u32 big-endian payload length, then a msgpack payload. */
+export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({ useRecords: false });
+
+export function encodeFrame(value: unknown): Buffer {
+  const body = packr.pack(value);
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32BE(body.length, 0);
+  return Buffer.concat([head, body]);
+}
+
+export class FrameError extends Error {}
+
+/** Accumulates bytes from a socket and yields complete frames' decoded values. */
+export class FrameReader {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): unknown[] {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const out: unknown[] = [];
+    while (this.buf.length >= 4) {
+      const len = this.buf.readUInt32BE(0);
+      if (len > MAX_FRAME_BYTES) throw new FrameError(`frame of ${len} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
+      if (this.buf.length < 4 + len) break;
+      const body = this.buf.subarray(4, 4 + len);
+      this.buf = this.buf.subarray(4 + len);
+      try {
+        out.push(unpackr.unpack(body));
+      } catch (e) {
+        throw new FrameError(`undecodable frame: ${(e as Error).message}`);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,85 @@
+import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { pack, unpack } from 'msgpackr';
+import type { Logger } from '../../lib/log.ts';
+import type { Snapshot } from '../raft/types.ts';
+
+const NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
+const hex16 = (n: number) => n.toString(16).padStart(16, '0');
+
+/** fsyncs a directory so a rename or unlink in it is durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Snapshot files `<term>-<index>.snap` in one directory: u32 CRC-32 then the msgpack of the
+ * snapshot. Written to a temp file, fsynced, renamed, and the directory fsynced.
+ */
+export class SnapshotFiles {
+  constructor(
+    readonly dir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async save(s: Snapshot): Promise<string> {
+    await mkdir(this.dir, { recursive: true });
+    const body = pack({ metadata: s.metadata, data: Buffer.from(s.data) });
+    const file = join(this.dir, `${hex16(s.metadata.term)}-${hex16(s.metadata.index)}.snap`);
+    const tmp = `${file}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      const crc = Buffer.allocUnsafe(4);
+      crc.writeUInt32LE(crc32(body), 0);
+      await fh.writev([crc, body]);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+    await syncDir(this.dir);
+    return file;
+  }
+
+  /** The newest snapshot whose CRC checks out (a damaged one is skipped with a warning). */
+  async loadNewest(): Promise<Snapshot | null> {
+    for (const f of (await this.list()).reverse()) {
+      const buf = await readFile(join(this.dir, f));
+      if (buf.length < 4 || crc32(buf.subarray(4)) !== buf.readUInt32LE(0)) {
+        this.logger.warn({ file: f }, 'snapshot file is damaged; trying an older one');
+        continue;
+      }
+      const raw = unpack(buf.subarray(4)) as { metadata: Snapshot['metadata']; data: Uint8Array };
+      return { metadata: raw.metadata, data: new Uint8Array(raw.data) };
+    }
+    return null;
+  }
+
+  /** Snapshot file names sorted by (term, index). */
+  async list(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    return names.filter((n) => NAME.test(n)).sort((a, b) => indexOf(a) - indexOf(b) || a.localeCompare(b));
+  }
+
+  /** Keeps the newest `keep` snapshots. */
+  async prune(keep: number): Promise<void> {
+    const files = await this.list();
+    for (const f of files.slice(0, Math.max(0, files.length - keep))) await unlink(join(this.dir, f)).catch(() => {});
+    for (const n of await readdir(this.dir)) if (n.endsWith('.snap.tmp')) await unlink(join(this.dir, n)).catch(() => {});
+  }
+}
+
+function indexOf(name: string): number {
+  return parseInt(NAME.exec(name)![2]!, 16);
+}

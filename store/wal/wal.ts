@@ -1,0 +1,262 @@
+/**
+ * The write-ahead log: segment files `<seq>-<firstIndex>.wal` of framed records (record.ts)
+ * in `<data-dir>/wal`. `save()` writes a Ready's hard state and entries with one write and one
+ * fsync, so every write waiting on that Ready shares it (group commit). `open()` replays the
+ * log, cutting off a torn tail with a warning that says how many bytes went.
+ */
+import { mkdir, open, readFile, readdir, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pack, unpack } from 'msgpackr';
+import type { Histogram } from 'prom-client';
+import type { Logger } from '../../lib/log.ts';
+import type { Entry, HardState, Snapshot } from '../raft/types.ts';
+import { WalCorruptError, WalMismatchError } from './errors.ts';
+import { RecordType, decodeRecord, encodeRecord } from './record.ts';
+import { syncDir } from './snapshot-files.ts';
+
+const SEGMENT = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/;
+const hex16 = (n: number) => n.toString(16).padStart(16, '0');
+
+export interface WalIdentity {
+  clusterId: string;
+  memberId: number;
+}
+
+export interface WalOptions {
+  logger: Logger;
+  /** Roll over to a new segment past this size. */
+  segmentBytes?: number;
+  fsyncHistogram?: Histogram;
+}
+
+export interface ReplayedLog {
+  identity: WalIdentity | null;
+  bootstrap: unknown;
+  hardState: HardState;
+  /** Entries after the snapshot, in order, conflicts resolved (later records win). */
+  entries: Entry[];
+  /** Bytes cut off a torn tail (0 when the log was clean). */
+  repairedBytes: number;
+}
+
+interface SegmentInfo {
+  name: string;
+  seq: number;
+  firstIndex: number;
+}
+
+function parseSegment(name: string): SegmentInfo | null {
+  const m = SEGMENT.exec(name);
+  return m ? { name, seq: parseInt(m[1]!, 16), firstIndex: parseInt(m[2]!, 16) } : null;
+}
+
+const encodeEntry = (e: Entry) => encodeRecord(RecordType.Entry, pack({ t: e.term, i: e.index, y: e.type, d: Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength) }));
+const encodeHardState = (hs: HardState) => encodeRecord(RecordType.HardState, pack({ t: hs.term, v: hs.vote, c: hs.commit }));
+
+export class Wal {
+  /** fsyncs done since open (group commit means far fewer than entries written). */
+  fsyncs = 0;
+  private fh: FileHandle | null = null;
+  private size = 0;
+  private segments: SegmentInfo[] = [];
+  private lastHardState: HardState = { term: 0, vote: 0, commit: 0 };
+  private lastIndex = 0;
+  private bootstrapRecord: unknown = null;
+  private snapshotMark: { index: number; term: number } | null = null;
+  private readonly segmentBytes: number;
+
+  private constructor(
+    readonly dir: string,
+    private identity: WalIdentity | null,
+    private readonly opts: WalOptions,
+  ) {
+    this.segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024;
+  }
+
+  /**
+   * Opens (creating if needed) the WAL in `dir` and replays it after `snapshot` (the newest
+   * valid snapshot, or null).
+   */
+  static async open(dir: string, snapshot: Snapshot | null, opts: WalOptions): Promise<{ wal: Wal; log: ReplayedLog }> {
+    await mkdir(dir, { recursive: true });
+    const wal = new Wal(dir, null, opts);
+    const log = await wal.replay(snapshot);
+    wal.identity = log.identity;
+    return { wal, log };
+  }
+
+  private async replay(snapshot: Snapshot | null): Promise<ReplayedLog> {
+    const names = (await readdir(this.dir)).map(parseSegment).filter((s): s is SegmentInfo => s !== null);
+    this.segments = names.sort((a, b) => a.seq - b.seq);
+    const snapIndex = snapshot?.metadata.index ?? 0;
+    const out: ReplayedLog = { identity: null, bootstrap: null, hardState: { term: 0, vote: 0, commit: 0 }, entries: [], repairedBytes: 0 };
+    let markIndex = 0;
+    for (const [i, seg] of this.segments.entries()) {
+      const file = join(this.dir, seg.name);
+      const buf = await readFile(file);
+      const isLast = i === this.segments.length - 1;
+      let offset = 0;
+      while (offset < buf.length) {
+        const r = decodeRecord(buf, offset);
+        if (!r.ok) {
+          if (!isLast || this.validRecordAfter(buf, r.next)) throw new WalCorruptError(file, offset, r.reason);
+          const dropped = buf.length - offset;
+          this.opts.logger.warn({ file, offset, droppedBytes: dropped, reason: r.reason }, `WAL had a torn tail: cut ${dropped} bytes at byte ${offset} of ${seg.name}`);
+          await truncate(file, offset);
+          out.repairedBytes = dropped;
+          break;
+        }
+        this.apply(r.type, r.payload, out, snapIndex, (idx) => (markIndex = Math.max(markIndex, idx)));
+        offset = r.next;
+      }
+    }
+    if (markIndex > snapIndex) {
+      throw new WalCorruptError(this.dir, 0, `the WAL marks a snapshot at index ${markIndex} but no valid snapshot file at or after it exists in the snap directory`);
+    }
+    this.lastHardState = out.hardState;
+    this.lastIndex = out.entries.at(-1)?.index ?? snapIndex;
+    this.bootstrapRecord = out.bootstrap;
+    if (snapshot) this.snapshotMark = { index: snapshot.metadata.index, term: snapshot.metadata.term };
+    return out;
+  }
+
+  /** Whether a valid record starts anywhere after a bad one (then it's not a torn tail). */
+  private validRecordAfter(buf: Buffer, from: number): boolean {
+    for (let o = from; o + 9 <= buf.length; o++) {
+      const r = decodeRecord(buf, o);
+      if (r.ok && r.payload.length > 0) return true;
+    }
+    return false;
+  }
+
+  private apply(type: RecordType, payload: Buffer, out: ReplayedLog, snapIndex: number, mark: (i: number) => void): void {
+    switch (type) {
+      case RecordType.Metadata: {
+        const id = unpack(payload) as WalIdentity;
+        if (out.identity && (out.identity.clusterId !== id.clusterId || out.identity.memberId !== id.memberId)) {
+          throw new WalMismatchError(`${this.dir}: segments belong to different members or clusters`);
+        }
+        out.identity = id;
+        return;
+      }
+      case RecordType.Bootstrap:
+        out.bootstrap = unpack(payload);
+        return;
+      case RecordType.HardState: {
+        const h = unpack(payload) as { t: number; v: number; c: number };
+        out.hardState = { term: h.t, vote: h.v, commit: h.c };
+        return;
+      }
+      case RecordType.Snapshot:
+        mark((unpack(payload) as { index: number }).index);
+        return;
+      case RecordType.Entry: {
+        const r = unpack(payload) as { t: number; i: number; y: number; d: Uint8Array };
+        if (r.i <= snapIndex) return;
+        const e: Entry = { term: r.t, index: r.i, type: r.y, data: new Uint8Array(r.d) };
+        const first = out.entries[0]?.index ?? snapIndex + 1;
+        if (out.entries.length === 0 && e.index !== snapIndex + 1) {
+          throw new WalCorruptError(this.dir, 0, `entry ${e.index} follows snapshot ${snapIndex}: entries in between are missing`);
+        }
+        // A later record for an index replaces it and everything after (raft overwrote a conflict).
+        if (e.index < first + out.entries.length) out.entries.length = e.index - first;
+        if (e.index !== first + out.entries.length) throw new WalCorruptError(this.dir, 0, `gap before entry ${e.index}`);
+        out.entries.push(e);
+        return;
+      }
+    }
+  }
+
+  /** Writes the member's identity and first membership (a brand-new data dir). */
+  async bootstrap(identity: WalIdentity, bootstrap: unknown): Promise<void> {
+    this.identity = identity;
+    this.bootstrapRecord = bootstrap;
+    await this.cut();
+  }
+
+  getIdentity(): WalIdentity | null {
+    return this.identity;
+  }
+
+  /**
+   * Persists one Ready: its hard state and entries in one write, then one fsync when `sync`.
+   */
+  async save(hardState: HardState | undefined, entries: Entry[], sync: boolean): Promise<void> {
+    if (!this.fh) await this.cut();
+    const bufs: Buffer[] = entries.map(encodeEntry);
+    if (hardState) {
+      bufs.push(encodeHardState(hardState));
+      this.lastHardState = hardState;
+    }
+    if (bufs.length === 0) return;
+    const data = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
+    await this.fh!.write(data);
+    this.size += data.length;
+    if (entries.length > 0) this.lastIndex = entries.at(-1)!.index;
+    if (sync) await this.sync();
+    if (this.size >= this.segmentBytes) await this.cut();
+  }
+
+  private async sync(): Promise<void> {
+    const end = this.opts.fsyncHistogram?.startTimer();
+    const t0 = performance.now();
+    await this.fh!.datasync();
+    this.fsyncs++;
+    end?.();
+    const ms = performance.now() - t0;
+    if (ms > 100) this.opts.logger.warn({ ms: Math.round(ms) }, 'slow fsync');
+  }
+
+  /**
+   * Records that a snapshot at (index, term) is safely on disk, then deletes segments that hold
+   * only entries at or before it.
+   */
+  async markSnapshot(index: number, term: number): Promise<void> {
+    this.snapshotMark = { index, term };
+    await this.cut();
+    const keep: SegmentInfo[] = [];
+    for (const [i, seg] of this.segments.entries()) {
+      const next = this.segments[i + 1];
+      if (next && next.firstIndex <= index + 1 && i < this.segments.length - 1) {
+        await unlink(join(this.dir, seg.name)).catch(() => {});
+      } else keep.push(seg);
+    }
+    this.segments = keep;
+    await syncDir(this.dir);
+  }
+
+  /** Starts a new segment carrying what replay needs even after older segments are gone. */
+  private async cut(): Promise<void> {
+    if (this.fh) {
+      await this.fh.datasync();
+      this.fsyncs++;
+      await this.fh.close();
+    }
+    const seq = (this.segments.at(-1)?.seq ?? -1) + 1;
+    const seg: SegmentInfo = { name: `${hex16(seq)}-${hex16(this.lastIndex + 1)}.wal`, seq, firstIndex: this.lastIndex + 1 };
+    this.fh = await open(join(this.dir, seg.name), 'a');
+    this.segments.push(seg);
+    const head: Buffer[] = [];
+    if (this.identity) head.push(encodeRecord(RecordType.Metadata, pack(this.identity)));
+    if (this.bootstrapRecord !== null) head.push(encodeRecord(RecordType.Bootstrap, pack(this.bootstrapRecord)));
+    if (this.snapshotMark) head.push(encodeRecord(RecordType.Snapshot, pack(this.snapshotMark)));
+    head.push(encodeHardState(this.lastHardState));
+    const data = Buffer.concat(head);
+    await this.fh.write(data);
+    await this.fh.datasync();
+    this.fsyncs++;
+    this.size = data.length;
+    await syncDir(this.dir);
+  }
+
+  segmentNames(): string[] {
+    return this.segments.map((s) => s.name);
+  }
+
+  async close(): Promise<void> {
+    if (!this.fh) return;
+    await this.fh.datasync();
+    await this.fh.close();
+    this.fh = null;
+  }
+}
