@@ -7,7 +7,15 @@ import type { Member } from './types.ts';
 export interface ProposalEnvelope {
   /** `<member id hex>.<counter>`: lets the proposing member find its waiting request. */
   id: string;
-  cmd: KvCommand;
+  cmd: KvCommand | PublishCommand;
+}
+
+/** A member announces its name and client URLs to the cluster (etcd's "publish"). */
+export interface PublishCommand {
+  op: 'publish';
+  memberId: number;
+  name: string;
+  clientURLs: string[];
 }
 
 /** What a membership change entry carries besides raft's own fields. */

@@ -18,7 +18,7 @@ import { ProposalDroppedError, RawNode } from '../raft/raw-node.ts';
 import { EntryType, StateType, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready } from '../raft/types.ts';
 import { SnapshotFiles } from '../wal/snapshot-files.ts';
 import { Wal } from '../wal/wal.ts';
-import { decodeConfChange, decodeProposal, encodeProposal, type ConfChangeContext } from './entry-codec.ts';
+import { decodeConfChange, decodeProposal, encodeProposal, type ConfChangeContext, type PublishCommand } from './entry-codec.ts';
 import { MemberRegistry, clusterIdFor, memberIdFor, type InitialMember } from './members.ts';
 import { NodeMetrics } from './metrics.ts';
 import type { PeerTransport } from './peer-transport.ts';
@@ -167,6 +167,21 @@ export class StoreNodeImpl implements StoreNode {
       this.kick();
     }, this.opts.heartbeatMs);
     this.syncer = setInterval(() => this.maybeSync(), SYNC_EVERY_MS);
+    void this.publish();
+  }
+
+  /** Announces this member's name and client URLs through raft, retrying until committed. */
+  private async publish(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.propose({ op: 'publish', memberId: this.id, name: this.opts.name, clientURLs: this.opts.clientURLs });
+        return;
+      } catch (e) {
+        if (this.stopped) return;
+        this.logger.debug({ err: String(e) }, 'publishing member attributes failed; retrying');
+        await new Promise((r) => setTimeout(r, this.opts.electionMs));
+      }
+    }
   }
 
   private newClusterBootstrap(): Bootstrap {
@@ -285,6 +300,12 @@ export class StoreNodeImpl implements StoreNode {
     if (e.data.length === 0) return; // a new leader's empty entry
     const p = decodeProposal(e.data);
     const waiter = this.proposals.get(p.id);
+    if (p.cmd.op === 'publish') {
+      const m = this.registry.get(p.cmd.memberId);
+      if (m) this.registry.upsert({ ...m, name: p.cmd.name, clientURLs: p.cmd.clientURLs });
+      if (waiter) this.settle(this.proposals, p.id, { action: 'set', node: { key: '/', dir: true, expireAtMs: null, modifiedIndex: 0, createdIndex: 0 }, etcdIndex: this.keyspace.index }, null);
+      return;
+    }
     let result: KvEvent | KvEvent[];
     try {
       result = this.keyspace.apply(p.cmd);
@@ -411,7 +432,7 @@ export class StoreNodeImpl implements StoreNode {
     });
   }
 
-  propose(cmd: KvCommand): Promise<KvEvent> {
+  propose(cmd: KvCommand | PublishCommand): Promise<KvEvent> {
     const id = this.nextId();
     const data = encodeProposal({ id, cmd });
     return this.wait(this.proposals, id, 'write', () => this.raw.propose(data));
