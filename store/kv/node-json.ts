@@ -17,7 +17,7 @@ export function ttlSeconds(expireAtMs: number, nowMs: number): number {
 export function toNodeJSON(v: KvNodeView, nowMs: number): NodeJSON {
   const out: NodeJSON = {};
   if (v.key !== '/') out.key = v.key;
-  if (!v.dir) out.value = v.value ?? '';
+  if (!v.dir && v.value !== undefined) out.value = v.value;
   if (v.dir) out.dir = true;
   if (v.expireAtMs !== null) {
     out.expiration = formatExpiration(v.expireAtMs);
