@@ -167,6 +167,13 @@ export class StoreNodeImpl implements StoreNode {
       this.kick();
     }, this.opts.heartbeatMs);
     this.syncer = setInterval(() => this.maybeSync(), SYNC_EVERY_MS);
+    // Serve nothing until what was committed before the restart is applied again: otherwise a
+    // read right after start-up could miss an acknowledged write.
+    const committedAtStart = log.hardState.commit;
+    while (this.appliedIndex < committedAtStart && !this.stopped) {
+      this.kick();
+      await new Promise((r) => setTimeout(r, 1));
+    }
     void this.publish();
   }
 
