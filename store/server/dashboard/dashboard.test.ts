@@ -57,7 +57,7 @@ test('the dashboard shows a 3-node cluster, its latencies, keys and live events,
   // A write by "curl" shows up in the live watch panel within 1 s.
   await page.fill('#watch-prefix', '/dash');
   await page.click('#watch-start');
-  await page.waitForSelector('#watch-events[data-ready="true"]');
+  await page.waitForSelector('#watch-events[data-ready="true"]', { state: 'attached' });
   await new Promise((r) => setTimeout(r, 200)); // let the long poll reach the member
   const wroteAt = Date.now();
   const put = await fetch(`${leaderUrl}/v2/keys/dash/live`, { method: 'PUT', body: new URLSearchParams({ value: 'curl' }) });

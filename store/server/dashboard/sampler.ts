@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../../../lib/log.ts';
 import type { StoreNode } from '../../node/types.ts';
 import { StateType } from '../../raft/types.ts';
-import { ETCD_COMPAT_VERSION } from '../../../lib/version.ts';
+import { BERTH_VERSION } from '../../../lib/version.ts';
 
 /** One second of the cluster as the page shows it (the browser's ClusterSample). */
 export interface ClusterSample {
@@ -68,13 +68,13 @@ export class ClusterSampler {
       this.node.members().map(async (m) => {
         const id = hexId(m.id);
         if (m.id === status.id) {
-          return { id, name: m.name || status.name, clientURLs: m.clientURLs, reachable: true, state: status.state, term: status.term, commitIndex: status.commitIndex, appliedIndex: status.appliedIndex, version: ETCD_COMPAT_VERSION };
+          return { id, name: m.name || status.name, clientURLs: m.clientURLs, reachable: true, state: status.state, term: status.term, commitIndex: status.commitIndex, appliedIndex: status.appliedIndex, version: `berth ${BERTH_VERSION}` };
         }
         const url = m.clientURLs[0];
         if (!url) return { id, name: m.name, clientURLs: m.clientURLs, reachable: false };
         try {
-          const [self, version] = await Promise.all([getJson<SelfStats & { term?: number; commitIndex?: number; appliedIndex?: number }>(`${url}/v2/stats/self`), getJson<{ etcdserver: string }>(`${url}/version`)]);
-          return { id, name: m.name || self.name, clientURLs: m.clientURLs, reachable: true, state: self.state, term: self.term, commitIndex: self.commitIndex, appliedIndex: self.appliedIndex, version: version.etcdserver };
+          const [self, version] = await Promise.all([getJson<SelfStats & { term?: number; commitIndex?: number; appliedIndex?: number }>(`${url}/v2/stats/self`), getJson<{ etcdserver: string; berth?: string }>(`${url}/version`)]);
+          return { id, name: m.name || self.name, clientURLs: m.clientURLs, reachable: true, state: self.state, term: self.term, commitIndex: self.commitIndex, appliedIndex: self.appliedIndex, version: version.berth ? `berth ${version.berth}` : `etcd ${version.etcdserver}` };
         } catch {
           return { id, name: m.name, clientURLs: m.clientURLs, reachable: false };
         }
