@@ -1,0 +1,130 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { startCluster } from '../../lib/testing/store-cluster.ts';
+
+interface EtcdErrorBody {
+  errorCode: number;
+  message: string;
+  cause?: string;
+  index: number;
+}
+
+async function expectEtcdError(res: Response, status: number, errorCode: number): Promise<EtcdErrorBody> {
+  assert.equal(res.status, status);
+  assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+  const body = (await res.json()) as EtcdErrorBody;
+  assert.equal(body.errorCode, errorCode, JSON.stringify(body));
+  assert.equal(typeof body.message, 'string');
+  assert.equal(typeof body.index, 'number');
+  return body;
+}
+
+/** Sends raw bytes and returns the raw answer (for what fetch refuses to send). */
+function raw(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(request));
+    let out = '';
+    s.on('data', (b) => (out += b.toString()));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+    setTimeout(() => {
+      s.destroy();
+      resolve(out);
+    }, 2000);
+  });
+}
+
+test('malformed requests get etcd error JSON with the right status, and the server stays up', { timeout: 60_000 }, async (t) => {
+  const cluster = await startCluster('berth', 1);
+  t.after(() => cluster.stop());
+  const url = cluster.clientUrls[0]!;
+  const port = Number(new URL(url).port);
+  const put = (path: string, body: Record<string, string> | string, type = 'application/x-www-form-urlencoded') =>
+    fetch(`${url}/v2/keys${path}`, { method: 'PUT', body: typeof body === 'string' ? body : new URLSearchParams(body), headers: { 'content-type': type } });
+
+  await expectEtcdError(await put('/a', { value: '1', ttl: 'soon' }), 400, 202);
+  await expectEtcdError(await put('/a', { value: '1', ttl: '-1' }), 400, 202);
+  await expectEtcdError(await put('/a', { value: '1', ttl: '99999999999999999999999' }), 400, 202);
+  await expectEtcdError(await put('/a', { value: '1', prevIndex: 'last' }), 400, 203);
+  await expectEtcdError(await fetch(`${url}/v2/keys/a?wait=true&waitIndex=-3`), 400, 203);
+  await expectEtcdError(await put('/a', { value: '1', prevExist: 'perhaps' }), 400, 209);
+  await expectEtcdError(await put('/a', { value: '1', prevValue: '' }), 400, 201);
+  await expectEtcdError(await fetch(`${url}/v2/keys/a?recursive=banana`), 400, 209);
+  await expectEtcdError(await put('/a?refresh=true', { value: 'x', ttl: '5' }), 400, 211);
+  await expectEtcdError(await put('/a?refresh=true', {}), 400, 212);
+
+  // A body that is not a valid form: Go (and berth) decode what they can.
+  const mangled = await put('/mangled', 'value=%zz&&=&value2');
+  assert.ok(mangled.status < 500, `mangled form gave ${mangled.status}`);
+
+  // Over-long keys and oversized values.
+  const longKey = '/' + 'k'.repeat(9000);
+  const tooLong = await put(longKey, { value: '1' });
+  assert.ok(tooLong.status === 400 || tooLong.status === 431 || tooLong.status === 414, `long key gave ${tooLong.status}`);
+  const big = await put('/big', { value: 'x'.repeat(2 * 1024 * 1024) });
+  const bigBody = await expectEtcdError(big, 413, 210);
+  assert.match(bigBody.cause ?? '', /max-request-bytes/);
+  const justUnder = await put('/fits', { value: 'y'.repeat(1024 * 1024) });
+  assert.equal(justUnder.status, 201);
+
+  // Unsupported methods and paths.
+  const patch = await fetch(`${url}/v2/keys/a`, { method: 'PATCH' });
+  assert.equal(patch.status, 405);
+  assert.equal(patch.headers.get('allow'), 'HEAD,GET,PUT,POST,DELETE');
+  assert.equal((await fetch(`${url}/v2/nothing-here`)).status, 404);
+  assert.equal((await fetch(`${url}/v2/stats/self`, { method: 'DELETE' })).status, 405);
+  assert.equal((await fetch(`${url}/v2/members`, { method: 'POST', body: 'not json', headers: { 'content-type': 'application/json' } })).status, 400);
+  assert.equal((await fetch(`${url}/v2/members`, { method: 'POST', body: '{}', headers: { 'content-type': 'text/plain' } })).status, 415);
+
+  // Bytes no HTTP client would send.
+  assert.match(await raw(port, 'GARBAGE\r\n\r\n'), /^HTTP\/1\.1 400/);
+  assert.match(await raw(port, 'GET /v2/keys/%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400/);
+  assert.match(await raw(port, 'GET /v2/keys/a%00b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400/);
+  assert.match(await raw(port, 'GET /v2/keys/../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 301[^]*Location: \/etc\/passwd/);
+
+  // Nothing above hurt the store: it still reads and writes.
+  const ok = await put('/still-up', { value: 'yes' });
+  assert.equal(ok.status, 201);
+  const got = (await (await fetch(`${url}/v2/keys/still-up`)).json()) as { node: { value: string } };
+  assert.equal(got.node.value, 'yes');
+});
+
+test('a slow client cannot hold the server', { timeout: 60_000 }, async (t) => {
+  const cluster = await startCluster('berth', 1);
+  t.after(() => cluster.stop());
+  const url = cluster.clientUrls[0]!;
+  const port = Number(new URL(url).port);
+  // 50 connections that send half a request line and stall.
+  const stalls = Array.from({ length: 50 }, () => {
+    const s = connect(port, '127.0.0.1', () => s.write('GET /v2/keys/a HTTP/1.1\r\nHost: x\r\n'));
+    s.on('error', () => {});
+    return s;
+  });
+  t.after(() => stalls.forEach((s) => s.destroy()));
+  const started = Date.now();
+  const res = await fetch(`${url}/v2/keys/slow`, { method: 'PUT', body: new URLSearchParams({ value: 'served' }) });
+  assert.equal(res.status, 201);
+  assert.ok(Date.now() - started < 2000, 'a normal client waited behind stalled ones');
+});
+
+test('berth store refuses bad flags and says which', () => {
+  const berth = new URL('../../bin/berth', import.meta.url).pathname;
+  const cases: [string[], RegExp][] = [
+    [['--snapshot-count', 'many'], /--snapshot-count: expected an integer/],
+    [['--no-such-flag'], /--no-such-flag: unknown flag/],
+    [['--heartbeat-interval', '100', '--election-timeout', '200'], /--election-timeout: must be at least 5/],
+    [['--listen-client-urls', 'not a url'], /--listen-client-urls: "not a url" is not a URL/],
+    [['--initial-cluster', 'a=http://127.0.0.1:1', '--name', 'b'], /--initial-cluster: does not name this member "b"/],
+    [['--initial-cluster-state', 'old'], /--initial-cluster-state: expected one of new, existing/],
+  ];
+  for (const [args, message] of cases) {
+    const r = spawnSync(process.execPath, [berth, 'store', ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, BERTH_DATA_DIR: '/nonexistent/never-created' } });
+    assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  const env = spawnSync(process.execPath, [berth, 'store'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, BERTH_SNAPSHOT_COUNT: 'lots' } });
+  assert.equal(env.status, 2);
+  assert.match(env.stderr, /BERTH_SNAPSHOT_COUNT: expected an integer/);
+});
