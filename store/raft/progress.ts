@@ -76,6 +76,11 @@ export class Progress {
     }
   }
 
+  /** Frees one slot so a stalled pipeline (its appends lost) can probe again. */
+  freeFirstInflight(): void {
+    this.inflight.shift();
+  }
+
   freeInflightUpTo(index: number): void {
     while (this.inflight.length > 0 && this.inflight[0]! <= index) this.inflight.shift();
   }

@@ -442,7 +442,9 @@ export class Raft {
       case MessageType.MsgHeartbeatResp: {
         pr.recentActive = true;
         pr.probeSent = false;
-        if (pr.state === 'replicate') pr.freeInflightUpTo(pr.match);
+        // A full pipeline whose appends were lost would never drain: free a slot so the next
+        // append goes out, and its rejection (if any) resets the follower to probing.
+        if (pr.state === 'replicate' && pr.isPaused()) pr.freeFirstInflight();
         if (pr.match < this.log.lastIndex()) this.sendAppend(m.from);
         if (!m.context || m.context.length === 0) return;
         const acks = this.readOnly.recvAck(m.from, m.context);

@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { seedFromEnv } from '../../lib/rand.ts';
+import { simulate, type SimResult } from './simulation.ts';
+
+const base = seedFromEnv();
+const SEEDS = Number(process.env.SIM_SEEDS ?? 2000);
+
+test(`raft simulation: ${SEEDS} seeds with drops, duplicates, delays, partitions, crashes and compaction`, { timeout: 600_000 }, () => {
+  console.log(`simulation base seed ${base} (${SEEDS} seeds); replay one with SEED=<seed> SIM_SEEDS=1 npm test -- store/sim`);
+  const totals = { committed: 0, leaders: 0, crashes: 0, partitions: 0 };
+  for (let i = 0; i < SEEDS; i++) {
+    const seed = (base + i) >>> 0;
+    const r: SimResult = simulate(seed, { nodes: i % 2 === 0 ? 3 : 5, steps: 150, preVote: i % 4 !== 3, checkQuorum: i % 8 !== 7 });
+    totals.committed += r.committed;
+    totals.leaders += r.leadersSeen;
+    totals.crashes += r.crashes;
+    totals.partitions += r.partitions;
+  }
+  console.log(`simulated: ${totals.committed} committed entries, ${totals.leaders} leader terms, ${totals.crashes} crashes, ${totals.partitions} partitions`);
+  assert.ok(totals.committed > SEEDS * 10, 'the simulation barely committed anything: faults too heavy to mean much');
+  assert.ok(totals.crashes > 0 && totals.partitions > 0);
+});
