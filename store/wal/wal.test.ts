@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFile, mkdtemp, readdir, rm, stat, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger, type Logger } from '../../lib/log.ts';
+import type { Entry } from '../raft/types.ts';
+import { WalCorruptError } from './errors.ts';
+import { SnapshotFiles } from './snapshot-files.ts';
+import { Wal } from './wal.ts';
+
+const entry = (index: number, term = 1, text = `e${index}`): Entry => ({ index, term, type: 0, data: new TextEncoder().encode(text) });
+
+async function tempDir(t: { after(f: () => Promise<void>): void }): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'berth-wal-'));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+function collectingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { ...silentLogger, warnings, warn: (_o: object, msg?: string) => warnings.push(msg ?? '') };
+}
+
+test('entries and hard state survive a reopen; later records for an index win', async (t) => {
+  const dir = await tempDir(t);
+  const { wal } = await Wal.open(dir, null, { logger: silentLogger });
+  await wal.bootstrap({ clusterId: 'c', memberId: 1 }, { hello: 'world' });
+  await wal.save({ term: 1, vote: 1, commit: 2 }, [entry(1), entry(2), entry(3)], true);
+  await wal.save({ term: 2, vote: 1, commit: 2 }, [entry(3, 2, 'rewritten'), entry(4, 2)], true);
+  await wal.close();
+  const { log } = await Wal.open(dir, null, { logger: silentLogger });
+  assert.deepEqual(log.identity, { clusterId: 'c', memberId: 1 });
+  assert.deepEqual(log.bootstrap, { hello: 'world' });
+  assert.deepEqual(log.hardState, { term: 2, vote: 1, commit: 2 });
+  assert.deepEqual(log.entries.map((e) => [e.index, e.term, new TextDecoder().decode(e.data)]), [[1, 1, 'e1'], [2, 1, 'e2'], [3, 2, 'rewritten'], [4, 2, 'e4']]);
+  assert.equal(log.repairedBytes, 0);
+});
+
+test('group commit: concurrent saves of one Ready each are one fsync per save, not per entry', async (t) => {
+  const dir = await tempDir(t);
+  const { wal } = await Wal.open(dir, null, { logger: silentLogger });
+  await wal.bootstrap({ clusterId: 'c', memberId: 1 }, {});
+  const before = wal.fsyncs;
+  await wal.save({ term: 1, vote: 1, commit: 100 }, Array.from({ length: 100 }, (_, i) => entry(i + 1)), true);
+  assert.equal(wal.fsyncs - before, 1, '100 entries in one Ready share one fsync');
+});
+
+test('a torn tail (garbage, or half a record) is cut off with a warning naming the bytes', async (t) => {
+  const dir = await tempDir(t);
+  const { wal } = await Wal.open(dir, null, { logger: silentLogger });
+  await wal.bootstrap({ clusterId: 'c', memberId: 1 }, {});
+  await wal.save({ term: 1, vote: 1, commit: 2 }, [entry(1), entry(2)], true);
+  await wal.close();
+  const seg = join(dir, (await readdir(dir)).sort().at(-1)!);
+  const size = (await stat(seg)).size;
+  await appendFile(seg, Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
+  const logger = collectingLogger();
+  const { wal: w2, log } = await Wal.open(dir, null, { logger });
+  assert.equal(log.repairedBytes, 11);
+  assert.match(logger.warnings.join('\n'), /cut 11 bytes/);
+  assert.equal((await stat(seg)).size, size);
+  assert.equal(log.entries.length, 2);
+  // Half of a record whose length says more bytes follow.
+  await w2.save(undefined, [entry(3)], true);
+  await w2.close();
+  const seg2 = join(dir, (await readdir(dir)).sort().at(-1)!);
+  const full = await readFile(seg2);
+  await writeFile(seg2, full.subarray(0, full.length - 5));
+  const { log: l3 } = await Wal.open(dir, null, { logger: collectingLogger() });
+  assert.equal(l3.entries.length, 2, 'the torn entry 3 was never acknowledged and is dropped');
+});
+
+test('a corrupt record followed by valid ones is an error that names the file, not silent loss', async (t) => {
+  const dir = await tempDir(t);
+  const { wal } = await Wal.open(dir, null, { logger: silentLogger });
+  await wal.bootstrap({ clusterId: 'c', memberId: 1 }, {});
+  await wal.save({ term: 1, vote: 1, commit: 3 }, [entry(1, 1, 'a'.repeat(50)), entry(2, 1, 'b'.repeat(50)), entry(3, 1, 'c'.repeat(50))], true);
+  await wal.close();
+  const seg = join(dir, (await readdir(dir)).sort().at(-1)!);
+  const buf = await readFile(seg);
+  const at = buf.indexOf(Buffer.from('b'.repeat(50)));
+  buf[at + 10] ^= 0xff;
+  await writeFile(seg, buf);
+  await assert.rejects(Wal.open(dir, null, { logger: silentLogger }), (e: unknown) => e instanceof WalCorruptError && /\.wal: corrupt record at byte \d+/.test((e as Error).message));
+});
+
+test('segments roll over and a snapshot lets old ones go', async (t) => {
+  const dir = await tempDir(t);
+  const snaps = new SnapshotFiles(join(dir, 'snap'), silentLogger);
+  const { wal } = await Wal.open(join(dir, 'wal'), null, { logger: silentLogger, segmentBytes: 2048 });
+  await wal.bootstrap({ clusterId: 'c', memberId: 1 }, {});
+  for (let i = 1; i <= 200; i++) await wal.save({ term: 1, vote: 1, commit: i }, [entry(i, 1, 'x'.repeat(40))], false);
+  const many = wal.segmentNames().length;
+  assert.ok(many > 3, `expected rollover, got ${many} segments`);
+  const snap = { metadata: { index: 150, term: 1, confState: { voters: [1], learners: [] } }, data: new TextEncoder().encode('state@150') };
+  await snaps.save(snap);
+  await wal.markSnapshot(150, 1);
+  assert.ok(wal.segmentNames().length < many);
+  await wal.close();
+  const loaded = await snaps.loadNewest();
+  assert.equal(new TextDecoder().decode(loaded!.data), 'state@150');
+  const { log } = await Wal.open(join(dir, 'wal'), loaded, { logger: silentLogger });
+  assert.equal(log.entries[0]!.index, 151);
+  assert.equal(log.entries.at(-1)!.index, 200);
+});
+
+test('a damaged snapshot file falls back to the previous one', async (t) => {
+  const dir = await tempDir(t);
+  const snaps = new SnapshotFiles(dir, silentLogger);
+  await snaps.save({ metadata: { index: 10, term: 1, confState: { voters: [1], learners: [] } }, data: new TextEncoder().encode('ten') });
+  const newest = await snaps.save({ metadata: { index: 20, term: 1, confState: { voters: [1], learners: [] } }, data: new TextEncoder().encode('twenty') });
+  const buf = await readFile(newest);
+  buf[buf.length - 1] ^= 0xff;
+  await writeFile(newest, buf);
+  const loaded = await snaps.loadNewest();
+  assert.equal(loaded?.metadata.index, 10);
+});
