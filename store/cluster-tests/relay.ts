@@ -1,0 +1,92 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { unpack } from 'msgpackr';
+
+/**
+ * A fault-injecting TCP relay in front of one member's peer port. It reads each connection's
+ * handshake to learn which member is calling, so it can cut exactly the links a partition
+ * names (existing connections are reset, new ones refused) and add delay.
+ */
+export class PeerRelay {
+  private server: Server | null = null;
+  private readonly conns = new Set<{ from: number; a: Socket; b: Socket }>();
+  /** Member ids whose connections to this member are cut. */
+  readonly blocked = new Set<number>();
+  delayMs = 0;
+  port = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  async start(): Promise<number> {
+    this.server = createServer((s) => this.accept(s));
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+    this.port = (this.server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  private accept(client: Socket): void {
+    let buf = Buffer.alloc(0);
+    client.on('error', () => {});
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length < 4) return;
+      const len = buf.readUInt32BE(0);
+      if (buf.length < 4 + len) return;
+      client.off('data', onData);
+      let from = -1;
+      try {
+        from = (unpack(buf.subarray(4, 4 + len)) as { from: number }).from;
+      } catch {
+        client.destroy();
+        return;
+      }
+      if (this.blocked.has(from)) {
+        client.destroy();
+        return;
+      }
+      const upstream = connect(this.targetPort, '127.0.0.1');
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+      const entry = { from, a: client, b: upstream };
+      this.conns.add(entry);
+      const done = () => {
+        this.conns.delete(entry);
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('close', done);
+      upstream.on('close', done);
+      const forward = (src: Socket, dst: Socket) =>
+        src.on('data', (d: Buffer) => {
+          if (this.delayMs > 0) setTimeout(() => dst.writable && dst.write(d), this.delayMs);
+          else if (dst.writable) dst.write(d);
+        });
+      upstream.write(buf);
+      forward(client, upstream);
+      forward(upstream, client);
+      client.resume();
+    };
+    client.on('data', onData);
+  }
+
+  block(from: number): void {
+    this.blocked.add(from);
+    for (const c of this.conns) {
+      if (c.from === from) {
+        c.a.destroy();
+        c.b.destroy();
+      }
+    }
+  }
+
+  heal(): void {
+    this.blocked.clear();
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.conns) {
+      c.a.destroy();
+      c.b.destroy();
+    }
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
