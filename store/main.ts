@@ -110,7 +110,9 @@ export async function main(argv: string[]): Promise<number> {
   const registry = ServerMetrics.withDefaults();
   const dataDir = resolve(f.dataDir);
 
+  let removed = (): void => {};
   const node = await StoreNodeImpl.start({
+    onRemoved: () => removed(),
     dataDir,
     name: f.name,
     peerURLs: advertisePeer,
@@ -143,6 +145,7 @@ export async function main(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+    removed = () => resolveStop();
   });
   await server.close();
   await node.stop();

@@ -15,7 +15,7 @@ import { Keyspace } from '../kv/keyspace.ts';
 import type { KvCommand, KvEvent } from '../kv/types.ts';
 import { MemoryStorage } from '../raft/memory-storage.ts';
 import { ProposalDroppedError, RawNode } from '../raft/raw-node.ts';
-import { EntryType, StateType, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready } from '../raft/types.ts';
+import { EntryType, MessageType, StateType, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready } from '../raft/types.ts';
 import { SnapshotFiles } from '../wal/snapshot-files.ts';
 import { Wal } from '../wal/wal.ts';
 import { decodeConfChange, decodeProposal, encodeProposal, type ConfChangeContext, type PublishCommand } from './entry-codec.ts';
@@ -42,6 +42,8 @@ export interface StoreNodeOptions {
   logger: Logger;
   metrics: Registry;
   /** Creates the peer transport once ids are known (null: a single member never needs one). */
+  /** Called when this member is removed from the cluster (it should shut down, as etcd does). */
+  onRemoved?: () => void;
   transportFactory?: (self: NodeId, clusterId: string, onMessage: (m: Message) => void, onUnreachable: (id: NodeId) => void, onSnapshotStatus: (id: NodeId, ok: boolean) => void) => PeerTransport;
   seed?: number;
 }
@@ -331,12 +333,25 @@ export class StoreNodeImpl implements StoreNode {
       if (ctx) this.settle(this.confChanges, ctx.requestId, null, new Error(`member ${cc.nodeId.toString(16)} was removed and cannot come back`));
       return;
     }
+    // Before the leader forgets a removed member, tell it the commit index once more: otherwise
+    // it never learns its removal committed and never shuts down.
+    const st = this.raw.status();
+    const removedMatch = cc.type === 'removeNode' ? st.progress?.get(cc.nodeId)?.match : undefined;
     this.confState = this.raw.applyConfChange(cc);
     if (cc.type === 'removeNode') {
       this.registry.remove(cc.nodeId);
-      this.transport?.removePeer(cc.nodeId);
+      if (removedMatch !== undefined && cc.nodeId !== this.id && this.transport) {
+        const transport = this.transport;
+        transport.send([{ type: MessageType.MsgHeartbeat, from: this.id, to: cc.nodeId, term: st.hardState.term, logTerm: 0, index: 0, entries: [], commit: Math.min(removedMatch, e.index), reject: false, rejectHint: 0 }]);
+        setTimeout(() => transport.removePeer(cc.nodeId), 1000).unref();
+      } else {
+        this.transport?.removePeer(cc.nodeId);
+      }
       this.logger.info({ id: cc.nodeId.toString(16) }, 'member removed');
-      if (cc.nodeId === this.id) this.logger.warn({}, 'this member was removed from the cluster');
+      if (cc.nodeId === this.id) {
+        this.logger.warn({}, 'this member was removed from the cluster; shutting down');
+        setImmediate(() => this.opts.onRemoved?.());
+      }
     } else if (ctx?.member) {
       const existed = this.registry.get(cc.nodeId);
       this.registry.upsert({ ...ctx.member, clientURLs: existed?.clientURLs ?? ctx.member.clientURLs });
@@ -475,7 +490,10 @@ export class StoreNodeImpl implements StoreNode {
   }
 
   async addMember(peerURLs: string[], learner = false): Promise<Member> {
-    const id = memberIdFor(peerURLs, this.opts.clusterToken + ':' + Date.now());
+    // The id depends only on the peer URLs and the cluster token, so the new member, started
+    // with --initial-cluster-state existing, derives the same id by itself.
+    const id = memberIdFor(peerURLs, this.opts.clusterToken);
+    if (this.registry.isRemoved(id)) throw new Error(`etcdserver: member ${id.toString(16)} with these peer URLs was removed; a removed member cannot rejoin: use new peer URLs`);
     for (const m of this.registry.list()) {
       if (m.peerURLs.some((u) => peerURLs.includes(u))) throw new Error('etcdserver: peerURL exists');
     }
