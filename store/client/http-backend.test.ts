@@ -25,7 +25,9 @@ test('HttpKvBackend meets the KvBackend contract against berth', { timeout: 120_
 test('fails over to a live endpoint, and a watch misses nothing across a member restart', { timeout: 120_000 }, async (t) => {
   const cluster = await startCluster('berth', 3);
   t.after(() => cluster.stop());
-  const kv = new HttpKvBackend({ endpoints: cluster.clientUrls, timeoutMs: 2000 });
+  // A write that times out in flight is never resent (it may have been applied), so the timeout
+  // must outlast the election that follows killing the leader; 2 s was too short on a busy machine.
+  const kv = new HttpKvBackend({ endpoints: cluster.clientUrls, timeoutMs: 10_000 });
   t.after(() => kv.close());
   const first = await kv.set('/fo/k', '0');
   const seen: string[] = [];
