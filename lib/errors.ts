@@ -27,3 +27,16 @@ export class AssertionFailed extends BerthError {
     super('BERTH_ASSERT', message);
   }
 }
+
+/** A server could not bind the address a flag names (in use, not ours, no permission). */
+export class ListenError extends BerthError {
+  constructor(flag: string, url: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const why =
+      code === 'EADDRINUSE' ? 'address already in use (another process listens there; choose another port)'
+      : code === 'EADDRNOTAVAIL' ? 'address not available on this machine'
+      : code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'
+      : String((cause as Error | undefined)?.message ?? cause);
+    super('BERTH_LISTEN', `${flag} ${url}: cannot listen: ${why}`, { cause });
+  }
+}

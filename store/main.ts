@@ -111,6 +111,7 @@ export async function main(argv: string[]): Promise<number> {
   const dataDir = resolve(f.dataDir);
 
   let removed = (): void => {};
+  let transport: TcpPeerTransport | undefined;
   const node = await StoreNodeImpl.start({
     onRemoved: () => removed(),
     dataDir,
@@ -125,17 +126,25 @@ export async function main(argv: string[]): Promise<number> {
     snapshotCount: f.snapshotCount,
     logger: logger.child({ component: 'node' }),
     metrics: registry,
-    transportFactory: (self, clusterId, onMessage, onUnreachable, onSnapshotStatus) =>
-      new TcpPeerTransport({ selfId: self, clusterId, listenUrls: f.listenPeerUrls, logger: logger.child({ component: 'transport' }), metrics: registry, onMessage, onUnreachable, onSnapshotStatus }),
+    transportFactory: (self, clusterId, events) =>
+      (transport = new TcpPeerTransport({ selfId: self, clusterId, listenUrls: f.listenPeerUrls, logger: logger.child({ component: 'transport' }), metrics: registry, ...events })),
   });
-  const server = await startClientServer({
-    node,
-    listenUrls: f.listenClientUrls,
-    logger: logger.child({ component: 'http' }),
-    clusterId: node.status().clusterId,
-    metrics: registry,
-    limits: { maxRequestBytes: f.maxRequestBytes },
-  });
+  // A member that cannot take its ports must not run on half-connected.
+  let server;
+  try {
+    await transport?.ready();
+    server = await startClientServer({
+      node,
+      listenUrls: f.listenClientUrls,
+      logger: logger.child({ component: 'http' }),
+      clusterId: node.status().clusterId,
+      metrics: registry,
+      limits: { maxRequestBytes: f.maxRequestBytes },
+    });
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
   logger.info({ clientURLs: server.urls, dataDir }, 'ready to serve client requests');
 
   await new Promise<void>((resolveStop) => {

@@ -40,7 +40,22 @@ export interface ClusterOptions {
   snapshotCount?: number;
 }
 
+/**
+ * Starts `size` members on fresh loopback ports. A free port can be taken by another process
+ * between freePort() and the member's bind (other test runs share the machine), so a start that
+ * fails on a port in use is tried again on new ports.
+ */
 export async function startCluster(kind: StoreKind, size: number, opts: ClusterOptions = {}): Promise<StoreCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(kind, size, opts);
+    } catch (e) {
+      if (attempt >= 3 || !/address already in use|EADDRINUSE/.test(String(e))) throw e;
+    }
+  }
+}
+
+async function startClusterOnce(kind: StoreKind, size: number, opts: ClusterOptions): Promise<StoreCluster> {
   const specs = [];
   for (let i = 0; i < size; i++) {
     specs.push({ name: `${kind}${i}`, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}` });

@@ -21,7 +21,7 @@ import { Wal } from '../wal/wal.ts';
 import { decodeConfChange, decodeProposal, encodeProposal, type ConfChangeContext, type PublishCommand } from './entry-codec.ts';
 import { MemberRegistry, clusterIdFor, memberIdFor, type InitialMember } from './members.ts';
 import { NodeMetrics } from './metrics.ts';
-import type { PeerTransport } from './peer-transport.ts';
+import type { PeerEvents, PeerTransport } from './peer-transport.ts';
 import type { FollowerStats, Member, NodeStatus, StoreNode } from './types.ts';
 
 export interface StoreNodeOptions {
@@ -44,7 +44,7 @@ export interface StoreNodeOptions {
   /** Creates the peer transport once ids are known (null: a single member never needs one). */
   /** Called when this member is removed from the cluster (it should shut down, as etcd does). */
   onRemoved?: () => void;
-  transportFactory?: (self: NodeId, clusterId: string, onMessage: (m: Message) => void, onUnreachable: (id: NodeId) => void, onSnapshotStatus: (id: NodeId, ok: boolean) => void) => PeerTransport;
+  transportFactory?: (self: NodeId, clusterId: string, events: PeerEvents) => PeerTransport;
   seed?: number;
 }
 
@@ -212,23 +212,25 @@ export class StoreNodeImpl implements StoreNode {
   }
 
   private startTransport(): void {
-    this.transport = this.opts.transportFactory!(
-      this.id,
-      this.clusterId,
-      (m) => {
+    this.transport = this.opts.transportFactory!(this.id, this.clusterId, {
+      onMessage: (m) => {
         if (m.type === 'MsgApp') this.recvAppend++;
         this.raw.step(m);
         this.kick();
       },
-      (id) => {
+      onUnreachable: (id) => {
         this.raw.reportUnreachable(id);
         this.kick();
       },
-      (id, ok) => {
+      onSnapshotStatus: (id, ok) => {
         this.raw.reportSnapshot(id, ok);
         this.kick();
       },
-    );
+      onPeerDown: (id) => {
+        this.raw.reportPeerDown(id);
+        this.kick();
+      },
+    });
     for (const m of this.registry.list()) if (m.id !== this.id) this.transport.addPeer(m.id, m.peerURLs);
   }
 
@@ -269,14 +271,21 @@ export class StoreNodeImpl implements StoreNode {
       this.storage.applySnapshot(rd.snapshot);
       await this.wal.markSnapshot(rd.snapshot.metadata.index, rd.snapshot.metadata.term);
     }
-    // Persist before anything leaves this member: one write and one fsync for the batch.
-    await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
+    // Raft thesis §10.2.1: the leader may replicate its entries while it writes them, so its
+    // fsync and its followers' overlap. Everything else (votes, append responses) waits for the
+    // disk: those promise something about this member's durable state.
+    const [early, late] = this.state === StateType.Leader ? partitionMessages(rd.messages, isReplication) : [[], rd.messages];
+    this.sendMessages(early);
+    // Entries below the first new one were made durable by earlier Readies; committed ones can
+    // be applied (and their writers answered) during this fsync instead of after it.
+    const firstNew = rd.entries[0]?.index ?? Infinity;
+    const [durable, pending] = rd.snapshot ? [[], rd.committedEntries] : partitionEntries(rd.committedEntries, firstNew);
+    const saving = this.wal.save(rd.hardState, rd.entries, rd.mustSync);
+    for (const e of durable) this.applyEntry(e);
+    await saving;
     this.storage.append(rd.entries);
     if (rd.hardState) this.storage.setHardState(rd.hardState);
-    if (rd.messages.length > 0 && this.transport) {
-      for (const m of rd.messages) if (m.type === 'MsgApp') this.sendAppend++;
-      this.transport.send(rd.messages);
-    }
+    this.sendMessages(late);
     if (rd.snapshot) {
       this.restoreState(rd.snapshot.data);
       this.confState = rd.snapshot.metadata.confState;
@@ -284,11 +293,17 @@ export class StoreNodeImpl implements StoreNode {
       this.snapshotIndex = rd.snapshot.metadata.index;
       this.syncTransportPeers();
     }
-    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const e of pending) this.applyEntry(e);
     this.metrics.committed.set(this.raw.status().hardState.commit);
     this.metrics.applied.set(this.appliedIndex);
     for (const rs of rd.readStates) this.readyReads.push({ index: rs.index, key: Buffer.from(rs.requestCtx).toString('hex') });
     this.releaseReads();
+  }
+
+  private sendMessages(msgs: Message[]): void {
+    if (msgs.length === 0 || !this.transport) return;
+    for (const m of msgs) if (m.type === MessageType.MsgApp) this.sendAppend++;
+    this.transport.send(msgs);
   }
 
   private onSoftState(lead: NodeId, state: StateType): void {
@@ -562,4 +577,22 @@ export class StoreNodeImpl implements StoreNode {
     await this.transport?.stop();
     await this.wal.close();
   }
+}
+
+/** A leader's replication traffic: safe to send before its own log write is durable. */
+function isReplication(m: Message): boolean {
+  return m.type === MessageType.MsgApp || m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgSnap;
+}
+
+function partitionMessages(msgs: Message[], early: (m: Message) => boolean): [Message[], Message[]] {
+  const a: Message[] = [];
+  const b: Message[] = [];
+  for (const m of msgs) (early(m) ? a : b).push(m);
+  return [a, b];
+}
+
+/** Splits committed entries into those below `firstNew` (already durable) and the rest. */
+function partitionEntries(ents: Entry[], firstNew: number): [Entry[], Entry[]] {
+  const k = ents.findIndex((e) => e.index >= firstNew);
+  return k < 0 ? [ents, []] : [ents.slice(0, k), ents.slice(k)];
 }

@@ -198,3 +198,39 @@ test('membership: adding a voter, one change at a time, applied on commit', () =
   const cs = h.node(1).applyConfChange({ type: 'removeNode', nodeId: 3 });
   assert.deepEqual(cs.voters, [1, 2]);
 });
+
+test('peer down: followers of a dead leader campaign within a few ticks, not a whole election timeout', () => {
+  const h = new RaftHarness([1, 2, 3], { preVote: true, checkQuorum: true, electionTick: 10 });
+  h.elect(1);
+  const term = h.term(1);
+  h.isolate(1);
+  // A report about a peer that is not the leader changes nothing.
+  h.node(2).reportPeerDown(3);
+  h.collect();
+  assert.equal(h.node(2).status().softState.lead, 1);
+  for (const id of [2, 3] as const) h.node(id).reportPeerDown(1);
+  // The old leader is cut off but still believes it leads; look for a leader among 2 and 3.
+  const newLeader = () => ([2, 3] as const).find((id) => h.state(id) === StateType.Leader);
+  let ticks = 0;
+  while (newLeader() === undefined) {
+    for (const id of [2, 3] as const) h.tick(id);
+    h.settle();
+    ticks++;
+    assert.ok(ticks <= 3, `no new leader after ${ticks} ticks`);
+  }
+  assert.equal(h.term(newLeader()!), term + 1);
+});
+
+test('peer down: a follower still hearing from its leader ignores a report about another peer, and a lone report cannot win votes', () => {
+  const h = new RaftHarness([1, 2, 3], { preVote: true, checkQuorum: true, electionTick: 10 });
+  h.elect(1);
+  const term = h.term(1);
+  // Only member 2 believes the leader is gone; 3 still has the leader's lease and refuses.
+  h.node(2).reportPeerDown(1);
+  for (let i = 0; i < 3; i++) {
+    h.tick(2);
+    h.settle();
+  }
+  assert.equal(h.leader(), 1);
+  assert.equal(h.term(1), term);
+});

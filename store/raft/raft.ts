@@ -30,7 +30,9 @@ export function message(type: MessageType, to: NodeId, fields: Partial<Message> 
   return { type, from: 0, to, term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, ...fields };
 }
 
-const isLocal = (t: MessageType) => t === MessageType.MsgHup || t === MessageType.MsgBeat || t === MessageType.MsgUnreachable || t === MessageType.MsgSnapStatus || t === MessageType.MsgCheckQuorum;
+/** After a peer-down report, a follower campaigns within 1..this many ticks. */
+const FAST_CAMPAIGN_TICKS = 3;
+const isLocal = (t: MessageType) => t === MessageType.MsgHup || t === MessageType.MsgBeat || t === MessageType.MsgUnreachable || t === MessageType.MsgSnapStatus || t === MessageType.MsgCheckQuorum || t === MessageType.MsgPeerDown;
 const voteRespFor = (t: MessageType) => (t === MessageType.MsgVote ? MessageType.MsgVoteResp : MessageType.MsgPreVoteResp);
 
 /**
@@ -345,6 +347,8 @@ export class Raft {
       case MessageType.MsgHup:
         if (this.state !== StateType.Leader) this.hup(false);
         return;
+      case MessageType.MsgPeerDown:
+        return this.handlePeerDown(m.from);
       case MessageType.MsgVote:
       case MessageType.MsgPreVote: {
         const canVote = this.vote === m.from || (this.vote === 0 && this.lead === 0) || (m.type === MessageType.MsgPreVote && m.term > this.term);
@@ -369,6 +373,20 @@ export class Raft {
       default:
         return this.stepFollower(m);
     }
+  }
+
+  /**
+   * The leader's process is gone (the driver's redial was refused), so waiting out a whole
+   * election timeout only adds downtime. Forget the leader, so its lease no longer makes this
+   * member refuse votes, and campaign within a few ticks; the random part still keeps two
+   * followers from campaigning at the same moment. Safety never depends on timing, and a
+   * partition (dials that time out, not refusals) keeps the ordinary timeout.
+   */
+  private handlePeerDown(id: NodeId): void {
+    if (this.state !== StateType.Follower || id === 0 || this.lead !== id) return;
+    this.lead = 0;
+    const remaining = 1 + this.cfg.rand.int(FAST_CAMPAIGN_TICKS);
+    this.electionElapsed = Math.max(this.electionElapsed, this.randomizedElectionTimeout - remaining);
   }
 
   private hup(transfer: boolean): void {

@@ -81,7 +81,7 @@ export class RawNode implements RawNodeApi {
 
   step(m: Message): void {
     // Local message types never come from the network.
-    if (m.type === MessageType.MsgHup || m.type === MessageType.MsgBeat || m.type === MessageType.MsgCheckQuorum) return;
+    if (m.type === MessageType.MsgHup || m.type === MessageType.MsgBeat || m.type === MessageType.MsgCheckQuorum || m.type === MessageType.MsgPeerDown) return;
     if ((m.type === MessageType.MsgUnreachable || m.type === MessageType.MsgSnapStatus) && m.from === 0) return;
     if (!this.raft.prs.has(m.from) && (m.type === MessageType.MsgAppResp || m.type === MessageType.MsgHeartbeatResp)) return;
     this.raft.step(m);
@@ -97,6 +97,11 @@ export class RawNode implements RawNodeApi {
 
   reportUnreachable(id: NodeId): void {
     this.raft.step(message(MessageType.MsgUnreachable, this.raft.id, { from: id }));
+  }
+
+  /** The driver saw peer `id`'s process gone: a follower of it campaigns soon (see Raft.handlePeerDown). */
+  reportPeerDown(id: NodeId): void {
+    this.raft.step(message(MessageType.MsgPeerDown, this.raft.id, { from: id }));
   }
 
   reportSnapshot(id: NodeId, ok: boolean): void {

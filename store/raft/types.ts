@@ -70,6 +70,8 @@ export const enum MessageType {
   MsgHeartbeatResp = 'MsgHeartbeatResp',
   MsgUnreachable = 'MsgUnreachable',
   MsgSnapStatus = 'MsgSnapStatus',
+  /** Local: the driver saw a peer's process gone (its peer port refuses connections). */
+  MsgPeerDown = 'MsgPeerDown',
   MsgCheckQuorum = 'MsgCheckQuorum',
   MsgTransferLeader = 'MsgTransferLeader',
   MsgTimeoutNow = 'MsgTimeoutNow',

@@ -1,8 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startCluster } from '../../lib/testing/store-cluster.ts';
+import { freePort } from '../../lib/testing/ports.ts';
 
 interface EtcdErrorBody {
   errorCode: number;
@@ -127,4 +131,25 @@ test('berth store refuses bad flags and says which', () => {
   const env = spawnSync(process.execPath, [berth, 'store'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, BERTH_SNAPSHOT_COUNT: 'lots' } });
   assert.equal(env.status, 2);
   assert.match(env.stderr, /BERTH_SNAPSHOT_COUNT: expected an integer/);
+});
+
+test('berth store names the flag whose address is taken, for client and peer ports, and exits', async (t) => {
+  const berth = new URL('../../bin/berth', import.meta.url).pathname;
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  t.after(() => taken.close());
+  const busy = `http://127.0.0.1:${(taken.address() as AddressInfo).port}`;
+  const free = async () => `http://127.0.0.1:${await freePort()}`;
+  const dataDir = await mkdtemp(join(tmpdir(), 'berth-busy-'));
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const peer = await free();
+  const cases: [string[], RegExp][] = [
+    [['--listen-client-urls', busy, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `default=${peer}`], /--listen-client-urls http:\/\/127\.0\.0\.1:\d+: cannot listen: address already in use/],
+    [['--listen-client-urls', await free(), '--listen-peer-urls', busy, '--initial-advertise-peer-urls', busy, '--initial-cluster', `default=${busy},b=${await free()}`], /--listen-peer-urls http:\/\/127\.0\.0\.1:\d+: cannot listen: address already in use/],
+  ];
+  for (const [i, [args, message]] of cases.entries()) {
+    const r = spawnSync(process.execPath, [berth, 'store', '--data-dir', join(dataDir, String(i)), ...args], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
 });

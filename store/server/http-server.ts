@@ -4,6 +4,7 @@
  * /v2/machines, /version, /health, /metrics and /dashboard. `close()` stops accepting, ends
  * open watches and waits for in-flight requests.
  */
+import { ListenError } from '../../lib/errors.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -111,7 +112,7 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
     });
     const host = u.hostname.replace(/^\[|\]$/g, '');
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (e) => reject(new ListenError('--listen-client-urls', listen, e)));
       server.listen(Number(u.port || 80), host, () => resolve());
     });
     const addr = server.address() as AddressInfo;

@@ -5,25 +5,23 @@
  * the sender; a peer from another cluster is refused. Snapshots travel on their own short-lived
  * connection so heartbeats never wait behind them.
  *
- *   new TcpPeerTransport({ selfId, clusterId, listenUrls, logger, metrics, onMessage, onUnreachable, onSnapshotStatus })
+ *   new TcpPeerTransport({ selfId, clusterId, listenUrls, logger, metrics, onMessage, onUnreachable, onSnapshotStatus, onPeerDown })
  */
+import { ListenError } from '../../lib/errors.ts';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Histogram, Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
 import { MessageType, type Message, type NodeId } from '../raft/types.ts';
-import type { PeerTransport } from '../node/peer-transport.ts';
+import type { PeerEvents, PeerTransport } from '../node/peer-transport.ts';
 import type { FollowerStats } from '../node/types.ts';
 import { FrameReader, encodeFrame } from './frames.ts';
 
-export interface TcpTransportOptions {
+export interface TcpTransportOptions extends PeerEvents {
   selfId: NodeId;
   clusterId: string;
   listenUrls: string[];
   logger: Logger;
   metrics?: Registry;
-  onMessage(m: Message): void;
-  onUnreachable(id: NodeId): void;
-  onSnapshotStatus(id: NodeId, ok: boolean): void;
   /** Messages queued for one peer before new ones are dropped. */
   maxQueue?: number;
 }
@@ -71,6 +69,8 @@ class PeerLink {
   private backoffMs = 50;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Connected at least once since the last down report: a refusal now means the peer died. */
+  private wasUp = false;
   readonly stats = new LatencyStats();
   heartbeatSentAt = 0;
 
@@ -94,11 +94,18 @@ class PeerLink {
     s.setNoDelay(true);
     s.on('connect', () => {
       this.connected = true;
+      this.wasUp = true;
       this.backoffMs = 50;
       s.write(encodeFrame(this.t.handshake()));
       this.scheduleFlush();
     });
-    s.on('error', () => {});
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      // Only a refusal proves the process is gone; a timeout may be a partition.
+      if (e.code === 'ECONNREFUSED' && this.wasUp) {
+        this.wasUp = false;
+        this.t.reportPeerDown(this.id);
+      }
+    });
     s.on('close', () => {
       this.connected = false;
       this.socket = null;
@@ -195,12 +202,18 @@ export class TcpPeerTransport implements PeerTransport {
     if (!this.stopped) this.o.onUnreachable(id);
   }
 
+  reportPeerDown(id: NodeId): void {
+    if (this.stopped) return;
+    this.o.logger.info({ peer: id.toString(16) }, 'peer refuses connections: its process is gone');
+    this.o.onPeerDown(id);
+  }
+
   private listen(url: string): Promise<void> {
     const u = new URL(url);
     const server = createServer((s) => this.accept(s));
     this.servers.push(server);
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (e) => reject(new ListenError('--listen-peer-urls', url, e)));
       server.listen(Number(u.port), u.hostname.replace(/^\[|\]$/g, ''), () => resolve());
     });
   }
