@@ -1,4 +1,4 @@
-import { startCluster, type StoreCluster } from '../../lib/testing/store-cluster.ts';
+import { startCluster, type StoreCluster, type StoreKind } from '../../lib/testing/store-cluster.ts';
 import { runLoad } from '../load.ts';
 import type { Progress } from '../progress.ts';
 import type { BenchSettings, Measurement, Row } from '../types.ts';
@@ -54,28 +54,34 @@ async function measureRow(cluster: StoreCluster, spec: RowSpec, settings: BenchS
 }
 
 /**
- * One cluster per store for the whole suite (same rows in the same order on each, so both carry
- * the same keys into each row); berth's rows run first, then etcd's on a fresh machine state.
+ * One cluster per store for the whole suite, all up at once; each row runs on every store in
+ * turn, the order swapped from row to row, so a change in the machine's load during the run
+ * falls on both sides instead of on whichever store happened to run later.
  */
 export async function throughputSuite(size: number, settings: BenchSettings, progress: Progress): Promise<Row[]> {
   const specs = size === 1 ? singleNodeRows(settings.quick) : clusterRows(settings.quick);
   const suite = size === 1 ? 'single node' : `${size} nodes`;
   const rows: Row[] = specs.map((spec) => ({ suite, name: spec.name, lowerIsBetter: false, results: {} }));
-  for (const kind of settings.kinds) {
-    progress.start(`${suite}: starting ${kind}`);
-    const cluster = await startCluster(kind, size);
-    try {
+  const clusters = new Map<StoreKind, StoreCluster>();
+  try {
+    for (const kind of settings.kinds) {
+      progress.start(`${suite}: starting ${kind}`);
+      const cluster = await startCluster(kind, size);
+      clusters.set(kind, cluster);
       await preload(await cluster.leaderUrl(), PRELOADED_KEYS, 64);
       progress.done('ready');
-      for (const [i, spec] of specs.entries()) {
+    }
+    for (const [i, spec] of specs.entries()) {
+      const order = i % 2 === 0 ? settings.kinds : [...settings.kinds].reverse();
+      for (const kind of order) {
         progress.start(`${suite}: ${spec.name} on ${kind}`);
-        const m = await measureRow(cluster, spec, settings, progress);
+        const m = await measureRow(clusters.get(kind)!, spec, settings, progress);
         rows[i]!.results[kind] = m;
         progress.done(`${Math.round(m.value)} req/s, p99 ${m.p99Ms?.toFixed(2)} ms${m.errors ? `, ${m.errors} errors` : ''}`);
       }
-    } finally {
-      await cluster.stop();
     }
+  } finally {
+    await Promise.all([...clusters.values()].map((c) => c.stop()));
   }
   return rows;
 }
