@@ -67,7 +67,7 @@ export interface BusyboxOptions {
   cmd?: string[];
   /** A user-defined network to attach to instead of the default bridge. */
   network?: string;
-  /** Docker HEALTHCHECK: shell command run inside the container. */
+  /** Docker HEALTHCHECK: a busybox shell command run inside the container (the image has no /bin/sh). */
   healthCmd?: string;
   healthIntervalMs?: number;
   /** Seconds `docker stop` waits before SIGKILL (busybox httpd as PID 1 ignores SIGTERM). */
@@ -105,7 +105,7 @@ export async function startBusybox(opts: BusyboxOptions, image = BUSYBOX_IMAGE):
     Labels: opts.labels ?? {},
     ExposedPorts: exposed,
     StopTimeout: opts.stopTimeoutSeconds ?? 1,
-    ...(opts.healthCmd ? { Healthcheck: { Test: ['CMD-SHELL', opts.healthCmd], Interval: (opts.healthIntervalMs ?? 500) * 1e6, Retries: 1, Timeout: 1e9 } } : {}),
+    ...(opts.healthCmd ? { Healthcheck: { Test: ['CMD', '/bin/busybox', 'sh', '-c', opts.healthCmd], Interval: (opts.healthIntervalMs ?? 500) * 1e6, Retries: 1, Timeout: 1e9 } } : {}),
     HostConfig: { PortBindings: bindings, ...(opts.network ? { NetworkMode: opts.network } : {}) },
   });
   await container.start();
