@@ -72,6 +72,7 @@ export function registratorDockerSuite(kind: StoreKind): void {
       await t.test('start: key within 1 s with ip:port; stop: key gone within 1 s, while the container still runs', () => startStop(t, ctx, registrator));
       await t.test('SIGKILL of the registrator: the key expires after the TTL', () => ttlExpiry(t, ctx, registrator));
       await t.test('restart: resync restores keys, --cleanup removes stale ones', () => restartCleanup(t, ctx, registrator));
+      await t.test('--deregister on-success: a failed container keeps its entry until the TTL', () => deregisterOnSuccess(t, ctx, registrator));
       await t.test('--wait-for-port and HEALTHCHECK gate registration', () => readiness(t, ctx, registrator));
       await t.test('--internal: the container address answers over docker0', () => internal(t, ctx, registrator));
       await t.test('docker socket cut and restored: reconnect and resync', () => reconnect(t, ctx, registrator));
@@ -132,16 +133,43 @@ async function restartCleanup(t: TestContext, ctx: SuiteContext, registrator: St
   await gone.remove();
   const other = `${ctx.store.url}/v2/keys/services/berth-test-busybox/other-host:web:80`;
   await fetch(other, { method: 'PUT', body: new URLSearchParams({ value: '10.9.9.9:80' }) });
+  const keepIndex = await modifiedIndex(ctx, keep);
   const started = performance.now();
   const r2 = await registrator(['--ip', '127.0.0.1', '--ttl', '0', '--cleanup']);
   await timeUntil('resync: lost restored, gone cleaned up', async () => (await hasKey(ctx, lost)()) && (await noKey(ctx, gone)()), 3000);
   const resyncMs = Math.round(performance.now() - started);
   assert.ok(await hasKey(ctx, keep, `127.0.0.1:${keep.hostPorts[80]}`)());
   assert.equal((await storeEntries(ctx.store.url)).get('berth-test-busybox/other-host:web:80'), '10.9.9.9:80');
+  assert.equal(await modifiedIndex(ctx, keep), keepIndex, 'an entry that was right is not rewritten (watchers stay asleep)');
   await r2.stop();
   for (const c of [keep, lost]) await c.remove();
   await fetch(other, { method: 'DELETE' });
   t.diagnostic(`${ctx.kind}: registrator start to restored + cleaned store ${resyncMs} ms`);
+}
+
+async function modifiedIndex(ctx: SuiteContext, c: { name: string }): Promise<number> {
+  const res = await fetch(`${ctx.store.url}/v2/keys/services/berth-test-busybox/${ctx.hostId}:${c.name}:80`);
+  return ((await res.json()) as { node: { modifiedIndex: number } }).node.modifiedIndex;
+}
+
+async function deregisterOnSuccess(t: TestContext, ctx: SuiteContext, registrator: StartRegistrator): Promise<void> {
+  const r = await registrator(['--ip', '127.0.0.1', '--deregister', 'on-success']);
+  // httpd without -f forks into the background; the shell (PID 1) exits after 2 s with the code.
+  const exitingWith = (code: number) => ['/bin/busybox', 'sh', '-c', `/bin/busybox httpd -p 80 -h /www; sleep 2; exit ${code}`];
+  const ok = await startLabelled(ctx, 'exit0', { cmd: exitingWith(0) });
+  const failed = await startLabelled(ctx, 'exit3', { cmd: exitingWith(3) });
+  await timeUntil('keys of exit0 and exit3', async () => (await hasKey(ctx, ok)()) && (await hasKey(ctx, failed)()), 2000);
+  const docker = dockerClient();
+  await timeUntil('both containers to exit', async () => {
+    const states = await Promise.all([ok, failed].map(async (c) => (await docker.getContainer(c.id).inspect()).State.Running));
+    return states.every((running) => !running);
+  }, 5000, 50);
+  const okGoneMs = await timeUntil('key of exit0 gone', noKey(ctx, ok), 1000);
+  assert.ok(await hasKey(ctx, failed)(), 'a failed container keeps its entry until the TTL');
+  const failedGoneMs = await timeUntil('key of exit3 to expire', noKey(ctx, failed), (TTL_SECONDS + 2) * 1000, 50);
+  await r.stop();
+  for (const c of [ok, failed]) await c.remove();
+  t.diagnostic(`${ctx.kind}: --deregister on-success: exit 0 removed after ${okGoneMs} ms, exit 3 expired ${failedGoneMs} ms later`);
 }
 
 async function readiness(t: TestContext, ctx: SuiteContext, registrator: StartRegistrator): Promise<void> {
