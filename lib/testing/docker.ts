@@ -159,3 +159,11 @@ export async function createNetwork(name: string): Promise<{ name: string; remov
   const net = await docker.createNetwork({ Name: name, Driver: 'bridge' });
   return { name, remove: async () => void (await net.remove().catch(ignoreNotFound)) };
 }
+
+/** Removes every network whose name starts with `prefix` (remove their containers first). */
+export async function removeNetworks(prefix: string): Promise<void> {
+  if (prefix.length < 4) throw new Error(`refusing to remove networks by the short prefix "${prefix}"`);
+  const docker = dockerClient();
+  const nets = await docker.listNetworks({ filters: { name: [prefix] } });
+  await Promise.all(nets.filter((n) => n.Name.startsWith(prefix)).map((n) => docker.getNetwork(n.Id).remove().catch(ignoreNotFound)));
+}

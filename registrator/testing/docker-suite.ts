@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Rand, seedFromEnv } from '../../lib/rand.ts';
-import { dockerClient, ensureBusyboxImage, removeContainers, runningContainerNames, startBusybox, type BusyboxContainer, type BusyboxOptions } from '../../lib/testing/docker.ts';
+import { createNetwork, dockerClient, ensureBusyboxImage, removeContainers, removeNetworks, runningContainerNames, startBusybox, type BusyboxContainer, type BusyboxOptions } from '../../lib/testing/docker.ts';
 import type { TestProcess } from '../../lib/testing/process.ts';
 import { requireDocker, requireEtcd } from '../../lib/testing/requirements.ts';
 import type { StoreKind } from '../../lib/testing/store-cluster.ts';
@@ -54,6 +54,7 @@ export function registratorDockerSuite(kind: StoreKind): void {
     t.diagnostic(`seed ${seed}`);
     const prefix = `berth-reg-${kind}-`;
     await removeContainers(prefix);
+    await removeNetworks(prefix);
     await ensureBusyboxImage();
     const store = await startTestStore(kind);
     const hostId = `reg-${kind}-${seed}`;
@@ -80,6 +81,7 @@ export function registratorDockerSuite(kind: StoreKind): void {
     } finally {
       await Promise.all(procs.map((p) => p.stop('SIGKILL')));
       await removeContainers(prefix);
+      await removeNetworks(prefix);
       await store.stop();
     }
   });
@@ -88,12 +90,15 @@ export function registratorDockerSuite(kind: StoreKind): void {
 type StartRegistrator = (args: string[], env?: NodeJS.ProcessEnv) => Promise<TestProcess>;
 
 async function startStop(t: TestContext, ctx: SuiteContext, registrator: StartRegistrator): Promise<void> {
-  const r = await registrator(['--ip', '127.0.0.1']);
-  const c = await startLabelled(ctx, 'web1', { stopTimeoutSeconds: 3 });
+  const r = await registrator(['--ip', '127.0.0.1', '--tags', 'edge']);
+  const c = await startLabelled(ctx, 'web1', { stopTimeoutSeconds: 3, labels: { SERVICE_TAGS: 'blue', SERVICE_REGION: 'eu' } });
   const expected = `127.0.0.1:${c.hostPorts[80]}`;
   const upMs = await timeUntil('key of web1', hasKey(ctx, c, expected), 1000);
   const page = await (await fetch(`http://${expected}/`)).text();
   assert.equal(page.trim(), `hello from ${c.name}`);
+  const metaRes = await fetch(`${ctx.store.url}/v2/keys/services/berth-test-busybox/_meta/${ctx.hostId}:${c.name}:80`);
+  const meta = JSON.parse(((await metaRes.json()) as { node: { value: string } }).node.value);
+  assert.deepEqual([meta.hostId, meta.container.name, meta.tags, meta.attrs], [ctx.hostId, c.name, ['blue', 'edge'], { region: 'eu' }]);
   // busybox httpd ignores SIGTERM, so `docker stop -t 3` keeps it running for 3 s after the kill event.
   const stopping = c.stop(3);
   const downMs = await timeUntil('key of web1 to go', noKey(ctx, c), 1000);
@@ -197,9 +202,19 @@ async function internal(t: TestContext, ctx: SuiteContext, registrator: StartReg
   await timeUntil('key of inner', hasKey(ctx, c, `${c.ip}:80`), 1000);
   const page = await (await fetch(`http://${c.ip}:80/`, { signal: AbortSignal.timeout(2000) })).text();
   assert.equal(page.trim(), `hello from ${c.name}`);
+  // On a user-defined network the label picks the address there.
+  const net = await createNetwork(`${ctx.prefix}net`);
+  try {
+    const onNet = await startLabelled(ctx, 'onnet', { publish: [], expose: [80], network: net.name, labels: { SERVICE_NETWORK: net.name } });
+    assert.notEqual(onNet.ip.split('.').slice(0, 2).join('.'), c.ip.split('.').slice(0, 2).join('.'), 'a different subnet than docker0');
+    await timeUntil('key of onnet', hasKey(ctx, onNet, `${onNet.ip}:80`), 1000);
+    await onNet.remove();
+  } finally {
+    await net.remove();
+  }
   await r.stop();
   await c.remove();
-  t.diagnostic(`${ctx.kind}: --internal advertised ${c.ip}:80 and it answered`);
+  t.diagnostic(`${ctx.kind}: --internal advertised ${c.ip}:80 and it answered; SERVICE_NETWORK picked the user network's address`);
 }
 
 async function reconnect(t: TestContext, ctx: SuiteContext, registrator: StartRegistrator): Promise<void> {
