@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Rand, seedFromEnv } from '../../lib/rand.ts';
+import { HttpKvBackend } from '../../store/client/http-backend.ts';
 import { createNetwork, dockerClient, ensureBusyboxImage, removeContainers, removeNetworks, runningContainerNames, startBusybox, type BusyboxContainer, type BusyboxOptions } from '../../lib/testing/docker.ts';
 import type { TestProcess } from '../../lib/testing/process.ts';
 import { requireDocker, requireEtcd } from '../../lib/testing/requirements.ts';
@@ -71,7 +72,7 @@ export function registratorDockerSuite(kind: StoreKind): void {
     };
     try {
       await t.test('start: key within 1 s with ip:port; stop: key gone within 1 s, while the container still runs', () => startStop(t, ctx, registrator));
-      await t.test('SIGKILL of the registrator: the key expires after the TTL', () => ttlExpiry(t, ctx, registrator));
+      await t.test('refreshes keep the key without waking watchers; SIGKILL of the registrator: it expires after the TTL', () => ttlExpiry(t, ctx, registrator));
       await t.test('restart: resync restores keys, --cleanup removes stale ones', () => restartCleanup(t, ctx, registrator));
       await t.test('--deregister on-success: a failed container keeps its entry until the TTL', () => deregisterOnSuccess(t, ctx, registrator));
       await t.test('--wait-for-port and HEALTHCHECK gate registration', () => readiness(t, ctx, registrator));
@@ -114,6 +115,19 @@ async function ttlExpiry(t: TestContext, ctx: SuiteContext, registrator: StartRe
   const r = await registrator(['--ip', '127.0.0.1']);
   const c = await startLabelled(ctx, 'ttl1');
   await timeUntil('key of ttl1', hasKey(ctx, c), 2000);
+  // While the registrator lives, refreshes keep the entry past its TTL and wake no watcher.
+  const kv = new HttpKvBackend({ endpoints: [ctx.store.url] });
+  const stopWatch = new AbortController();
+  let events = 0;
+  const watching = (async () => {
+    for await (const _ of kv.watch('/services', { recursive: true, signal: stopWatch.signal })) events++;
+  })().catch(() => undefined);
+  await new Promise((res) => setTimeout(res, (TTL_SECONDS + 1) * 1000));
+  stopWatch.abort();
+  await watching;
+  await kv.close();
+  assert.ok(await hasKey(ctx, c)(), 'refreshed past its TTL');
+  assert.equal(events, 0, 'TTL refreshes (refresh=true) wake no watcher');
   await r.stop('SIGKILL');
   const killedAt = performance.now();
   await new Promise((res) => setTimeout(res, 1000));
