@@ -138,3 +138,26 @@ test('a container turning unhealthy is taken out; healthy again, it is back', as
   await bridge.idle();
   assert.deepEqual(await keys(), ['nginx/h1:web1:80=10.0.0.1:32768']);
 });
+
+test('a deregistration the store did not take is retried with the next refresh', async () => {
+  const kv = new MemoryKvBackend();
+  // Fault injection around the real adapter: the next delete fails as if the store were away.
+  class StoreAwayOnce extends EtcdAdapter {
+    failures = 0;
+    override async deregister(s: Parameters<EtcdAdapter['deregister']>[0]): Promise<void> {
+      if (this.failures-- > 0) throw new Error('store unreachable');
+      return super.deregister(s);
+    }
+  }
+  const adapter = new StoreAwayOnce(kv, '/services', 30);
+  const bridge = new Bridge(adapter, { ...serviceOptions(), waitForPort: false, waitForPortTimeoutMs: 1000 });
+  bridge.add(container());
+  await bridge.idle();
+  adapter.failures = 1;
+  bridge.remove('c0ffee', 'kill');
+  await bridge.idle();
+  assert.equal((await adapter.services()).length, 1, 'the failed delete left the entry');
+  bridge.refreshAll();
+  await bridge.idle();
+  assert.deepEqual(await adapter.services(), []);
+});

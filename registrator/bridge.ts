@@ -39,6 +39,8 @@ export class Bridge {
   private readonly pending = new Map<string, AbortController>();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly tasks = new Set<Promise<void>>();
+  /** Deregistrations the store did not take; retried with every refresh. */
+  private readonly failedDeletes = new Map<string, Service>();
   private readonly log: Logger;
   private readonly probe: PortProbe;
 
@@ -72,6 +74,7 @@ export class Bridge {
       if (!current && storedMatches(s, stored?.get(s.id))) {
         // Written by an earlier run and still right: adopt it without a write.
         this.registered.set(s.id, s);
+        this.failedDeletes.delete(s.id);
         continue;
       }
       toWrite.push(s);
@@ -102,6 +105,7 @@ export class Bridge {
    * `cleanup` also this host's entries that no container accounts for.
    */
   async sync(containers: readonly ContainerView[], cleanup: boolean): Promise<void> {
+    this.retryFailedDeletes();
     const stored = await this.adapter.services();
     const storedById = new Map(stored.map((s) => [s.id, s]));
     const live = new Set(containers.map((c) => c.id));
@@ -128,8 +132,12 @@ export class Bridge {
     }
   }
 
-  /** Extends the TTL of every registered entry; re-registers entries that expired meanwhile. */
+  /**
+   * Extends the TTL of every registered entry, re-registers entries that expired meanwhile and
+   * retries deregistrations that failed.
+   */
   refreshAll(): void {
+    this.retryFailedDeletes();
     for (const s of this.registered.values()) {
       this.run(s.container.id, async () => {
         if (this.registered.get(s.id) !== s) return;
@@ -189,6 +197,7 @@ export class Bridge {
   private register(s: Service): void {
     const previous = this.registered.get(s.id);
     this.registered.set(s.id, s);
+    this.failedDeletes.delete(s.id);
     this.run(s.container.id, async () => {
       if (this.registered.get(s.id) !== s) return;
       if (previous && previous.name !== s.name) await this.adapter.deregister(previous);
@@ -200,9 +209,23 @@ export class Bridge {
   private deregister(s: Service, reason: string): void {
     this.registered.delete(s.id);
     this.run(s.container.id, async () => {
-      await this.adapter.deregister(s);
+      try {
+        await this.adapter.deregister(s);
+      } catch (e) {
+        // The store is away: retry with the refreshes, or the entry would linger until its TTL.
+        if (!this.registered.has(s.id)) this.failedDeletes.set(s.id, s);
+        throw e;
+      }
+      this.failedDeletes.delete(s.id);
       this.log.info({ container: s.container.name, key: this.adapter.keyOf(s), reason }, 'deregistered');
     });
+  }
+
+  private retryFailedDeletes(): void {
+    for (const s of this.failedDeletes.values()) {
+      this.failedDeletes.delete(s.id);
+      if (!this.registered.has(s.id)) this.deregister(s, 'retry after a failed delete');
+    }
   }
 
   /** Runs store work for one container after the work queued before it. */
