@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { effectOf, EventLineParser, type DockerEvent } from './docker-events.ts';
+import { effectOf, EventLineParser, isStopSignal, type DockerEvent } from './docker-events.ts';
 
 function ev(Action: string, Attributes: Record<string, string> = {}, Type = 'container'): DockerEvent {
   return { Type, Action, Actor: { ID: 'c1', Attributes }, time: 0 };
@@ -17,7 +17,7 @@ test('events split anywhere across chunks are parsed whole, in order', () => {
 test('a stop begins with kill: stopping signals deregister, a SIGHUP reload does not', () => {
   assert.equal(effectOf(ev('kill', { signal: '15' })), 'remove');
   assert.equal(effectOf(ev('kill', { signal: 'SIGKILL' })), 'remove');
-  assert.equal(effectOf(ev('kill', { signal: '1' })), 'ignore');
+  assert.equal(effectOf(ev('kill', { signal: '1' })), 'check-stop-signal');
   assert.equal(effectOf(ev('stop')), 'remove');
   assert.equal(effectOf(ev('pause')), 'remove');
   assert.equal(effectOf(ev('destroy')), 'remove');
@@ -30,4 +30,13 @@ test('start, unpause and health changes look again; die follows --deregister; ot
   assert.equal(effectOf(ev('die', { exitCode: '1' })), 'exit');
   assert.equal(effectOf(ev('exec_start: sh')), 'ignore');
   assert.equal(effectOf(ev('start', {}, 'network')), 'ignore');
+});
+
+test('a kill with the container\'s own STOPSIGNAL is a stop, whatever its spelling', () => {
+  assert.equal(isStopSignal('28', 'SIGWINCH'), true);
+  assert.equal(isStopSignal('28', 'WINCH'), true);
+  assert.equal(isStopSignal('28', '28'), true);
+  assert.equal(isStopSignal('1', 'SIGWINCH'), false, 'a SIGHUP reload is not a stop');
+  assert.equal(isStopSignal('1', undefined), false);
+  assert.equal(isStopSignal('1', 'NOPE'), false);
 });

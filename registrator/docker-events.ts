@@ -1,4 +1,5 @@
 /** The Docker event stream as parsed objects (newline-delimited JSON, split anywhere by TCP). */
+import { constants } from 'node:os';
 
 /** A container event as the engine reports it. */
 export interface DockerEvent {
@@ -26,14 +27,15 @@ export class EventLineParser {
 }
 
 /** What an event means for registration. */
-export type EventEffect = 'inspect' | 'remove' | 'exit' | 'ignore';
+export type EventEffect = 'inspect' | 'remove' | 'exit' | 'ignore' | 'check-stop-signal';
 
 const STOP_SIGNALS = new Set(['15', '9', '2', '3', 'SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT', 'TERM', 'KILL', 'INT', 'QUIT']);
 
 /**
  * start/unpause/health_status: look again (inspect); kill with a stopping signal, stop, pause,
  * destroy: take out now (a stop begins with its kill, so proxies drain in time; a SIGHUP reload
- * also emits kill and must not deregister); die: the exit rules of --deregister.
+ * also emits kill and must not deregister); kill with another signal: compare it with the
+ * container's STOPSIGNAL (apache stops on SIGWINCH); die: the exit rules of --deregister.
  */
 export function effectOf(e: DockerEvent): EventEffect {
   if (e.Type !== 'container') return 'ignore';
@@ -44,7 +46,7 @@ export function effectOf(e: DockerEvent): EventEffect {
     case 'health_status':
       return 'inspect';
     case 'kill':
-      return STOP_SIGNALS.has(e.Actor.Attributes.signal ?? '') ? 'remove' : 'ignore';
+      return STOP_SIGNALS.has(e.Actor.Attributes.signal ?? '') ? 'remove' : 'check-stop-signal';
     case 'stop':
     case 'pause':
     case 'destroy':
@@ -54,4 +56,18 @@ export function effectOf(e: DockerEvent): EventEffect {
     default:
       return 'ignore';
   }
+}
+
+function signalNumber(signal: string): number | undefined {
+  const s = signal.trim().toUpperCase();
+  if (/^\d+$/.test(s)) return Number(s);
+  const name = (s.startsWith('SIG') ? s : `SIG${s}`) as keyof typeof constants.signals;
+  return constants.signals[name];
+}
+
+/** Whether a kill event's signal ("28") is the container's STOPSIGNAL ("SIGWINCH", "WINCH", "28"). */
+export function isStopSignal(eventSignal: string, stopSignal: string | undefined): boolean {
+  if (!stopSignal) return false;
+  const a = signalNumber(eventSignal);
+  return a !== undefined && a === signalNumber(stopSignal);
 }

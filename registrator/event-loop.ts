@@ -9,7 +9,7 @@ import pRetry from 'p-retry';
 import { silentLogger, type Logger } from '../lib/log.ts';
 import type { Bridge } from './bridge.ts';
 import { toContainerView } from './container-view.ts';
-import { effectOf, EventLineParser, type DockerEvent } from './docker-events.ts';
+import { effectOf, EventLineParser, isStopSignal, type DockerEvent } from './docker-events.ts';
 import { WorkQueue } from './work-queue.ts';
 
 /** Event loop settings (from the command line). */
@@ -148,6 +148,13 @@ export class EventLoop {
         return;
       case 'remove':
         return this.bridge.remove(id, event.Action);
+      case 'check-stop-signal': {
+        const info = await this.docker.getContainer(id).inspect().catch(() => undefined);
+        // StopSignal is in the engine's answer but missing from @types/dockerode.
+        const stopSignal = (info?.Config as { StopSignal?: string } | undefined)?.StopSignal;
+        if (isStopSignal(event.Actor.Attributes.signal ?? '', stopSignal)) this.bridge.remove(id, 'kill with the stop signal');
+        return;
+      }
       case 'exit': {
         const exitCode = Number(event.Actor.Attributes.exitCode ?? '0');
         if (this.opts.deregister === 'always' || exitCode === 0) return this.bridge.remove(id, `exited ${exitCode}`);

@@ -72,6 +72,8 @@ export interface BusyboxOptions {
   healthIntervalMs?: number;
   /** Seconds `docker stop` waits before SIGKILL (busybox httpd as PID 1 ignores SIGTERM). */
   stopTimeoutSeconds?: number;
+  /** STOPSIGNAL, e.g. 'SIGWINCH' (default SIGTERM). */
+  stopSignal?: string;
 }
 
 /** A started container with its addresses. */
@@ -105,6 +107,7 @@ export async function startBusybox(opts: BusyboxOptions, image = BUSYBOX_IMAGE):
     Labels: opts.labels ?? {},
     ExposedPorts: exposed,
     StopTimeout: opts.stopTimeoutSeconds ?? 1,
+    ...(opts.stopSignal ? { StopSignal: opts.stopSignal } : {}),
     ...(opts.healthCmd ? { Healthcheck: { Test: ['CMD', '/bin/busybox', 'sh', '-c', opts.healthCmd], Interval: (opts.healthIntervalMs ?? 500) * 1e6, Retries: 1, Timeout: 1e9 } } : {}),
     HostConfig: { PortBindings: bindings, ...(opts.network ? { NetworkMode: opts.network } : {}) },
   });

@@ -70,15 +70,28 @@ export function registratorDockerSuite(kind: StoreKind): void {
       procs.push(p);
       return p;
     };
+    // Each step starts from nothing: its registrators, containers and entries go when it ends,
+    // pass or fail, so one failure cannot leak into the next step.
+    const step = (name: string, body: () => Promise<void>) =>
+      t.test(name, async () => {
+        try {
+          await body();
+        } finally {
+          await Promise.all(procs.splice(0).map((p) => p.stop('SIGKILL')));
+          await removeContainers(prefix);
+          await fetch(`${store.url}/v2/keys/services?recursive=true`, { method: 'DELETE' });
+        }
+      });
     try {
-      await t.test('start: key within 1 s with ip:port; stop: key gone within 1 s, while the container still runs', () => startStop(t, ctx, registrator));
-      await t.test('refreshes keep the key without waking watchers; SIGKILL of the registrator: it expires after the TTL', () => ttlExpiry(t, ctx, registrator));
-      await t.test('restart: resync restores keys, --cleanup removes stale ones', () => restartCleanup(t, ctx, registrator));
-      await t.test('--deregister on-success: a failed container keeps its entry until the TTL', () => deregisterOnSuccess(t, ctx, registrator));
-      await t.test('--wait-for-port and HEALTHCHECK gate registration', () => readiness(t, ctx, registrator));
-      await t.test('--internal: the container address answers over docker0', () => internal(t, ctx, registrator));
-      await t.test('docker socket cut and restored: reconnect and resync', () => reconnect(t, ctx, registrator));
-      await t.test('50 containers started and stopped in a burst: the store matches docker ps', () => burst(t, ctx, registrator, new Rand(seed)));
+      await step('start: key within 1 s with ip:port; stop: key gone within 1 s, while the container still runs', () => startStop(t, ctx, registrator));
+      await step('a kill with the container\'s STOPSIGNAL deregisters, a SIGHUP does not', () => stopSignals(t, ctx, registrator));
+      await step('refreshes keep the key without waking watchers; SIGKILL of the registrator: it expires after the TTL', () => ttlExpiry(t, ctx, registrator));
+      await step('restart: resync restores keys, --cleanup removes stale ones', () => restartCleanup(t, ctx, registrator));
+      await step('--deregister on-success: a failed container keeps its entry until the TTL', () => deregisterOnSuccess(t, ctx, registrator));
+      await step('--wait-for-port and HEALTHCHECK gate registration', () => readiness(t, ctx, registrator));
+      await step('--internal: the container address answers over docker0', () => internal(t, ctx, registrator));
+      await step('docker socket cut and restored: reconnect and resync', () => reconnect(t, ctx, registrator));
+      await step('50 containers started and stopped in a burst: the store matches docker ps', () => burst(t, ctx, registrator, new Rand(seed)));
     } finally {
       await Promise.all(procs.map((p) => p.stop('SIGKILL')));
       await removeContainers(prefix);
@@ -109,6 +122,22 @@ async function startStop(t: TestContext, ctx: SuiteContext, registrator: StartRe
   await c.remove();
   await r.stop();
   t.diagnostic(`${ctx.kind}: key after start ${upMs} ms, gone after stop began ${downMs} ms`);
+}
+
+async function stopSignals(t: TestContext, ctx: SuiteContext, registrator: StartRegistrator): Promise<void> {
+  const r = await registrator(['--ip', '127.0.0.1']);
+  const apache = await startLabelled(ctx, 'winch', { stopSignal: 'SIGWINCH', stopTimeoutSeconds: 3 });
+  const reloaded = await startLabelled(ctx, 'hup');
+  await timeUntil('keys of winch and hup', async () => (await hasKey(ctx, apache)()) && (await hasKey(ctx, reloaded)()), 2000);
+  spawnSync('docker', ['kill', '--signal', 'HUP', reloaded.name]);
+  const stopping = apache.stop(3);
+  const ms = await timeUntil('key of winch gone on its STOPSIGNAL', noKey(ctx, apache), 1000);
+  assert.equal((await dockerClient().getContainer(apache.id).inspect()).State.Running, true);
+  assert.ok(await hasKey(ctx, reloaded)(), 'a SIGHUP (reload) keeps the entry');
+  await stopping;
+  for (const c of [apache, reloaded]) await c.remove();
+  await r.stop();
+  t.diagnostic(`${ctx.kind}: STOPSIGNAL SIGWINCH -> key gone ${ms} ms after the stop began; SIGHUP kept it`);
 }
 
 async function ttlExpiry(t: TestContext, ctx: SuiteContext, registrator: StartRegistrator): Promise<void> {
