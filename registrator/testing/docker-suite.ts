@@ -288,29 +288,33 @@ async function reconnect(t: TestContext, ctx: SuiteContext, registrator: StartRe
 }
 
 async function burst(t: TestContext, ctx: SuiteContext, registrator: StartRegistrator, rand: Rand): Promise<void> {
-  const r = await registrator(['--internal']);
   const names = Array.from({ length: 50 }, (_, i) => `burst${String(i).padStart(2, '0')}`);
   const started: BusyboxContainer[] = [];
   const t0 = performance.now();
-  // Ten at a time start, and a random third stop again while the rest are still starting.
+  // Ten at a time start, and a random third stop again while the rest are still starting. The
+  // registrator itself starts during the burst: containers that start and stop while it lists
+  // and subscribes must not fall between the list and the event stream.
+  let r: Promise<TestProcess> | undefined;
   for (let i = 0; i < names.length; i += 10) {
+    if (i === 20) r = registrator(['--internal']);
     const batch = await Promise.all(names.slice(i, i + 10).map((n) => startLabelled(ctx, n, { publish: [], expose: [80] })));
     started.push(...batch);
     await Promise.all(batch.filter(() => rand.chance(1 / 3)).map((c) => c.stop(0)));
   }
+  await r;
   const registered = async () => {
     const running = (await runningContainerNames(`${ctx.prefix}burst`)).map((n) => `berth-test-busybox/${ctx.hostId}:${n}:80`);
     const keys = [...(await storeEntries(ctx.store.url)).keys()].filter((k) => k.includes(`:${ctx.prefix}burst`)).sort();
     return { running, keys };
   };
-  await waitForMatch('store to match docker ps after the burst', registered, 10_000);
+  await waitForMatch('store to match docker ps after the burst', registered, 20_000);
   const { running } = await registered();
   assert.ok(running.length > 20 && running.length < 50, `a mix of running and stopped (${running.length} running)`);
   const settledMs = Math.round(performance.now() - t0);
   await Promise.all(started.map((c) => c.stop(0)));
-  await waitForMatch('store empty after stopping the rest', registered, 10_000);
+  await waitForMatch('store empty after stopping the rest', registered, 20_000);
   assert.deepEqual((await registered()).keys, []);
-  await r.stop();
+  await (await r)?.stop();
   await Promise.all(started.map((c) => c.remove()));
   t.diagnostic(`${ctx.kind}: 50 started, ${50 - running.length} stopped in the burst; store matched docker ps ${settledMs} ms after the first start`);
 }
