@@ -88,8 +88,11 @@ test('a restarted registrator resyncs without writing entries that are already r
 test('--cleanup removes this host\'s entries without a container, keeps other hosts\' entries', async () => {
   const kv = new MemoryKvBackend();
   const gone = container({ id: 'dead', name: 'old' });
-  await setup({ kv }).bridge.sync([container(), gone], false);
-  await setup({ kv, hostId: 'h2' }).bridge.sync([container({ id: 'other' })], false);
+  for (const [hostId, list] of [['h1', [container(), gone]], ['h2', [container({ id: 'other' })]]] as const) {
+    const earlier = setup({ kv, hostId });
+    await earlier.bridge.sync(list, false);
+    await earlier.bridge.idle();
+  }
   const restarted = setup({ kv });
   await restarted.bridge.sync([container()], false);
   await restarted.bridge.idle();
@@ -160,4 +163,26 @@ test('a deregistration the store did not take is retried with the next refresh',
   bridge.refreshAll();
   await bridge.idle();
   assert.deepEqual(await adapter.services(), []);
+});
+
+test('a resync puts back an entry changed or deleted behind the registrator\'s back', async () => {
+  const { kv, bridge, keys } = setup();
+  await bridge.sync([container()], false);
+  await bridge.idle();
+  await kv.set('/services/nginx/h1:web1:80', '6.6.6.6:1');
+  await bridge.sync([container()], false);
+  await bridge.idle();
+  assert.deepEqual(await keys(), ['nginx/h1:web1:80=10.0.0.1:32768']);
+});
+
+test('--cleanup removes an entry left under a service\'s old name, though its id lives on', async () => {
+  const kv = new MemoryKvBackend();
+  const first = setup({ kv });
+  await first.bridge.sync([container()], false);
+  await first.bridge.idle();
+  const renamed = container({ labels: { SERVICE_NAME: 'web' } });
+  const restarted = setup({ kv });
+  await restarted.bridge.sync([renamed], true);
+  await restarted.bridge.idle();
+  assert.deepEqual(await restarted.keys(), ['web/h1:web1:80=10.0.0.1:32768']);
 });

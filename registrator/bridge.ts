@@ -30,6 +30,11 @@ function sameEntry(a: Service, b: Service): boolean {
   return serviceValue(a) === serviceValue(b) && serviceMeta(a) === serviceMeta(b);
 }
 
+/** Entries are told apart by name and id together (`<name>/<id>`, as in the key). */
+function storeKey(s: { name: string; id: string }): string {
+  return `${s.name}/${s.id}`;
+}
+
 function storedMatches(s: Service, stored: StoredService | undefined): boolean {
   return stored !== undefined && stored.value === serviceValue(s) && stored.meta === serviceMeta(s);
 }
@@ -59,7 +64,8 @@ export class Bridge {
 
   /**
    * Brings one container's entries up to date: registers what it should have (after readiness),
-   * removes what it no longer should. `stored` lets a resync skip entries already correct.
+   * removes what it no longer should. `stored` (by `<name>/<id>`, from a resync) lets it skip
+   * entries already correct and repair entries that differ from what it wrote.
    */
   add(c: ContainerView, stored?: ReadonlyMap<string, StoredService>): void {
     const reason = exclusionReason(c, this.opts);
@@ -70,8 +76,13 @@ export class Bridge {
     const toWrite: Service[] = [];
     for (const s of wanted) {
       const current = this.registered.get(s.id);
-      if (current && sameEntry(current, s)) continue;
-      if (!current && storedMatches(s, stored?.get(s.id))) {
+      const inStore = stored?.get(storeKey(s));
+      if (current && sameEntry(current, s)) {
+        // A resync found the store different from what this process wrote: put it right now.
+        if (stored && !storedMatches(s, inStore)) this.register(s);
+        continue;
+      }
+      if (!current && storedMatches(s, inStore)) {
         // Written by an earlier run and still right: adopt it without a write.
         this.registered.set(s.id, s);
         this.failedDeletes.delete(s.id);
@@ -107,15 +118,17 @@ export class Bridge {
   async sync(containers: readonly ContainerView[], cleanup: boolean): Promise<void> {
     this.retryFailedDeletes();
     const stored = await this.adapter.services();
-    const storedById = new Map(stored.map((s) => [s.id, s]));
+    const storedByKey = new Map(stored.map((s) => [storeKey(s), s]));
     const live = new Set(containers.map((c) => c.id));
-    for (const c of containers) this.add(c, storedById);
+    for (const c of containers) this.add(c, storedByKey);
     for (const s of [...this.registered.values()]) if (!live.has(s.container.id)) this.deregister(s, 'container gone');
     for (const id of [...this.pending.keys()]) if (!live.has(id)) this.remove(id, 'container gone');
     if (!cleanup) return;
-    const wanted = new Set(containers.flatMap((c) => servicesFor(c, this.opts).map((s) => s.id)));
+    // By name and id: an entry left under a service's old name is stale even though its id lives on.
+    const wanted = new Set(containers.flatMap((c) => servicesFor(c, this.opts).map(storeKey)));
     for (const st of stored) {
-      if (wanted.has(st.id) || this.registered.has(st.id) || !this.ownedByThisHost(st)) continue;
+      const mine = this.registered.get(st.id);
+      if (wanted.has(storeKey(st)) || (mine && mine.name === st.name) || !this.ownedByThisHost(st)) continue;
       this.run('cleanup', async () => {
         await this.adapter.deregister(st);
         this.log.info({ key: this.adapter.keyOf(st), value: st.value }, 'cleaned up stale entry');
