@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { effectOf, EventLineParser, isStopSignal, type DockerEvent } from './docker-events.ts';
+import { containerIdOf, effectOf, EventLineParser, isStopSignal, type DockerEvent } from './docker-events.ts';
 
 function ev(Action: string, Attributes: Record<string, string> = {}, Type = 'container'): DockerEvent {
   return { Type, Action, Actor: { ID: 'c1', Attributes }, time: 0 };
@@ -39,4 +39,13 @@ test('a kill with the container\'s own STOPSIGNAL is a stop, whatever its spelli
   assert.equal(isStopSignal('1', 'SIGWINCH'), false, 'a SIGHUP reload is not a stop');
   assert.equal(isStopSignal('1', undefined), false);
   assert.equal(isStopSignal('1', 'NOPE'), false);
+});
+
+test('rename and network connect/disconnect look again, at the container the event names', () => {
+  assert.equal(effectOf(ev('rename', { oldName: '/a' })), 'inspect');
+  const connect = { Type: 'network', Action: 'connect', Actor: { ID: 'net1', Attributes: { container: 'c9', name: 'backend' } }, time: 0 };
+  assert.equal(effectOf(connect), 'inspect');
+  assert.equal(containerIdOf(connect), 'c9');
+  assert.equal(containerIdOf(ev('start')), 'c1');
+  assert.equal(effectOf({ ...connect, Action: 'create' }), 'ignore');
 });

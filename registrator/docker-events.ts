@@ -32,18 +32,21 @@ export type EventEffect = 'inspect' | 'remove' | 'exit' | 'ignore' | 'check-stop
 const STOP_SIGNALS = new Set(['15', '9', '2', '3', 'SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT', 'TERM', 'KILL', 'INT', 'QUIT']);
 
 /**
- * start/unpause/health_status: look again (inspect); kill with a stopping signal, stop, pause,
+ * start/unpause/health_status/rename and network connect/disconnect: look again (inspect); kill with a stopping signal, stop, pause,
  * destroy: take out now (a stop begins with its kill, so proxies drain in time; a SIGHUP reload
  * also emits kill and must not deregister); kill with another signal: compare it with the
  * container's STOPSIGNAL (apache stops on SIGWINCH); die: the exit rules of --deregister.
  */
 export function effectOf(e: DockerEvent): EventEffect {
+  // A container joining or leaving a network changes its addresses (--internal, --network).
+  if (e.Type === 'network') return e.Action === 'connect' || e.Action === 'disconnect' ? 'inspect' : 'ignore';
   if (e.Type !== 'container') return 'ignore';
   const action = e.Action.split(':')[0]!;
   switch (action) {
     case 'start':
     case 'unpause':
     case 'health_status':
+    case 'rename':
       return 'inspect';
     case 'kill':
       return STOP_SIGNALS.has(e.Actor.Attributes.signal ?? '') ? 'remove' : 'check-stop-signal';
@@ -70,4 +73,9 @@ export function isStopSignal(eventSignal: string, stopSignal: string | undefined
   if (!stopSignal) return false;
   const a = signalNumber(eventSignal);
   return a !== undefined && a === signalNumber(stopSignal);
+}
+
+/** The container an event is about (network events name it in an attribute). */
+export function containerIdOf(e: DockerEvent): string {
+  return e.Type === 'network' ? (e.Actor.Attributes.container ?? '') : e.Actor.ID;
 }

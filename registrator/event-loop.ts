@@ -9,7 +9,7 @@ import pRetry from 'p-retry';
 import { silentLogger, type Logger } from '../lib/log.ts';
 import type { Bridge } from './bridge.ts';
 import { toContainerView } from './container-view.ts';
-import { effectOf, EventLineParser, isStopSignal, type DockerEvent } from './docker-events.ts';
+import { containerIdOf, effectOf, EventLineParser, isStopSignal, type DockerEvent } from './docker-events.ts';
 import { WorkQueue } from './work-queue.ts';
 
 /** Event loop settings (from the command line). */
@@ -72,7 +72,7 @@ export class EventLoop {
   /** Subscribe, then list and resync. */
   private async connect(signal: AbortSignal): Promise<Session> {
     const queue = new WorkQueue<Work>();
-    const stream = (await this.docker.getEvents({ filters: { type: ['container'] } })) as Session['stream'];
+    const stream = (await this.docker.getEvents({ filters: { type: ['container', 'network'] } })) as Session['stream'];
     const parser = new EventLineParser((event) => queue.push({ kind: 'event', event }));
     stream.on('data', (chunk: Buffer) => {
       try {
@@ -136,7 +136,8 @@ export class EventLoop {
   }
 
   private async handle(event: DockerEvent): Promise<void> {
-    const id = event.Actor.ID;
+    const id = containerIdOf(event);
+    if (id === '') return;
     switch (effectOf(event)) {
       case 'inspect':
         try {

@@ -89,7 +89,7 @@ export function registratorDockerSuite(kind: StoreKind): void {
       await step('restart: resync restores keys, --cleanup removes stale ones', () => restartCleanup(t, ctx, registrator));
       await step('--deregister on-success: a failed container keeps its entry until the TTL', () => deregisterOnSuccess(t, ctx, registrator));
       await step('--wait-for-port and HEALTHCHECK gate registration', () => readiness(t, ctx, registrator));
-      await step('--internal: the container address answers over docker0', () => internal(t, ctx, registrator));
+      await step('--internal: the container address answers over docker0; rename; SERVICE_NETWORK', () => internal(t, ctx, registrator));
       await step('docker socket cut and restored: reconnect and resync', () => reconnect(t, ctx, registrator));
       await step('50 containers started and stopped in a burst: the store matches docker ps', () => burst(t, ctx, registrator, new Rand(seed)));
     } finally {
@@ -245,6 +245,10 @@ async function internal(t: TestContext, ctx: SuiteContext, registrator: StartReg
   await timeUntil('key of inner', hasKey(ctx, c, `${c.ip}:80`), 1000);
   const page = await (await fetch(`http://${c.ip}:80/`, { signal: AbortSignal.timeout(2000) })).text();
   assert.equal(page.trim(), `hello from ${c.name}`);
+  // A renamed container's entry moves to its new name (the name is part of the id).
+  spawnSync('docker', ['rename', c.name, `${c.name}-renamed`]);
+  const renamed = { name: `${c.name}-renamed` };
+  await timeUntil('entry under the new name only', async () => (await hasKey(ctx, renamed, `${c.ip}:80`)()) && (await noKey(ctx, c)()), 1000);
   // On a user-defined network the label picks the address there.
   const net = await createNetwork(`${ctx.prefix}net`);
   try {
@@ -257,7 +261,7 @@ async function internal(t: TestContext, ctx: SuiteContext, registrator: StartReg
   }
   await r.stop();
   await c.remove();
-  t.diagnostic(`${ctx.kind}: --internal advertised ${c.ip}:80 and it answered; SERVICE_NETWORK picked the user network's address`);
+  t.diagnostic(`${ctx.kind}: --internal advertised ${c.ip}:80 and it answered; a rename moved the entry; SERVICE_NETWORK picked the user network's address`);
 }
 
 async function reconnect(t: TestContext, ctx: SuiteContext, registrator: StartRegistrator): Promise<void> {
