@@ -14,7 +14,9 @@ import { BERTH_VERSION } from '../../lib/version.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SOURCE_DIRS = ['bin', 'lib', 'store', 'registrator', 'proxy-reloader', 'templates'];
+/** The image's repository name unless told otherwise (BERTH_IMAGE_REPO or the repo option). */
 export const IMAGE_REPO = 'berth';
+/** The default tag: the repository and the package version. */
 export const IMAGE_TAG = `${IMAGE_REPO}:${BERTH_VERSION}`;
 const HASH_LABEL = 'dev.berth.source-hash';
 
@@ -64,18 +66,28 @@ function copyInto(rootfs: string, hostPath: string): void {
   copyFileSync(hostPath, dest);
 }
 
-function currentImageHash(): string | null {
-  const r = spawnSync('docker', ['image', 'inspect', '--format', `{{ index .Config.Labels "${HASH_LABEL}" }}`, IMAGE_TAG], { encoding: 'utf8' });
+function currentImageHash(tag: string): string | null {
+  const r = spawnSync('docker', ['image', 'inspect', '--format', `{{ index .Config.Labels "${HASH_LABEL}" }}`, tag], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
+/** Options of ensureBerthImage. */
+export interface BerthImageOptions {
+  /** Rebuild even when an image with the same source hash exists. */
+  force?: boolean;
+  /** Repository name of the tag (default BERTH_IMAGE_REPO, else `berth`); the tag is always the package version. */
+  repo?: string;
+  log?: (line: string) => void;
+}
+
 /** Builds the image unless one with the same source hash exists. Returns the tag. */
-export function ensureBerthImage(opts: { force?: boolean; log?: (line: string) => void } = {}): string {
+export function ensureBerthImage(opts: BerthImageOptions = {}): string {
   const log = opts.log ?? (() => {});
+  const tag = `${opts.repo ?? (process.env.BERTH_IMAGE_REPO || IMAGE_REPO)}:${BERTH_VERSION}`;
   const hash = sourceHash();
-  if (!opts.force && currentImageHash() === hash) {
-    log(`${IMAGE_TAG} is up to date (${hash})`);
-    return IMAGE_TAG;
+  if (!opts.force && currentImageHash(tag) === hash) {
+    log(`${tag} is up to date (${hash})`);
+    return tag;
   }
   const started = Date.now();
   const rootfs = mkdtempSync(join(tmpdir(), 'berth-rootfs-'));
@@ -111,18 +123,19 @@ export function ensureBerthImage(opts: { force?: boolean; log?: (line: string) =
         '--change', `LABEL ${HASH_LABEL}=${hash}`,
         '--change', 'ENTRYPOINT ["/usr/bin/node", "/app/bin/berth"]',
         '--change', 'CMD ["store"]',
-        '-', IMAGE_TAG,
+        '-', tag,
       ],
       { input: tar.stdout, encoding: 'buffer', maxBuffer: 1 << 20 },
     );
     if (imp.status !== 0) throw new Error(`docker import failed: ${imp.stderr.toString()}`);
-    log(`built ${IMAGE_TAG} (${hash}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return IMAGE_TAG;
+    log(`built ${tag} (${hash}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return tag;
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  ensureBerthImage({ force: process.argv.includes('--force'), log: (l) => console.log(l) });
+  const repoArg = process.argv.find((a) => a.startsWith('--repo='));
+  ensureBerthImage({ force: process.argv.includes('--force'), repo: repoArg?.slice('--repo='.length), log: (l) => console.log(l) });
 }
