@@ -60,6 +60,21 @@ interface SelfStats {
   leaderInfo: { leader: string };
 }
 
+/**
+ * The text of a non-TTY container's log: Docker frames it as [stream, 0, 0, 0, length (u32 BE)]
+ * headers, each followed by that many bytes of stdout or stderr.
+ */
+export function demuxDockerLog(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length && buf[at]! <= 2 && buf[at + 1] === 0 && buf[at + 2] === 0 && buf[at + 3] === 0) {
+    const length = buf.readUInt32BE(at + 4);
+    parts.push(buf.subarray(at + 8, at + 8 + length));
+    at += 8 + length;
+  }
+  return at === 0 ? buf.toString('utf8') : Buffer.concat(parts).toString('utf8');
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A running berth cluster in containers; see the file comment for a tour. */
@@ -325,7 +340,7 @@ export class BerthCluster {
   /** The member's log (stdout + stderr), for failure messages. */
   async logs(i: number, tail = 200): Promise<string> {
     const buf = await this.container(i).logs({ stdout: true, stderr: true, tail });
-    return buf.toString('utf8');
+    return demuxDockerLog(buf);
   }
 
   /** Removes every container and the network (and with them all data). */

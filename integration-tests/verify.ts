@@ -16,7 +16,8 @@ export interface Verdict {
   problems: string[];
 }
 
-async function snapshotOf(url: string): Promise<string> {
+/** Every key under / on one member (local read) as `key=value@modifiedIndex` lines, for comparing members. */
+export async function keyspaceOf(url: string): Promise<string> {
   const res = await fetch(`${url}/v2/keys/?recursive=true&sorted=true`, { signal: AbortSignal.timeout(10_000) });
   const body = (await res.json()) as { node?: { nodes?: unknown[] } };
   const flat: string[] = [];
@@ -38,7 +39,7 @@ async function snapshotOf(url: string): Promise<string> {
  */
 export async function verifyRun(cluster: BerthCluster, history: HistoryRecorder, writes: AckedWrites): Promise<Verdict> {
   const members = cluster.members.filter((m) => !m.removed);
-  await waitFor('every member to hold the same data', async () => new Set(await Promise.all(members.map((m) => snapshotOf(m.clientUrl).catch(() => `unreachable ${m.name}`)))).size === 1, 30_000, 200);
+  await waitFor('every member to hold the same data', async () => new Set(await Promise.all(members.map((m) => keyspaceOf(m.clientUrl).catch(() => `unreachable ${m.name}`)))).size === 1, 30_000, 200);
   for (const m of members) {
     for (const key of KEYS) {
       const op = history.invoke({ client: 1000 + m.index, key, kind: 'read' });
