@@ -98,6 +98,12 @@ export class BerthCluster {
     return this.current().map((m) => m.clientUrl);
   }
 
+  /** The image the members run (known once started); other containers in a test can use it too (it has busybox). */
+  get imageTag(): string {
+    if (!this.image) throw new Error('BerthCluster is not started');
+    return this.image;
+  }
+
   /** Name of the cluster's Docker network. */
   get networkName(): string {
     if (!this.network) throw new Error('BerthCluster is not started');
