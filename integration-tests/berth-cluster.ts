@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import Dockerode from 'dockerode';
 import { GenericContainer, Network, Wait, type StartedNetwork } from 'testcontainers';
+import { BerthClusterError } from './errors.ts';
 import { ensureBerthImage } from './image/build-image.ts';
 import { NetworkCuts } from './network-cuts.ts';
 
@@ -100,13 +101,13 @@ export class BerthCluster {
 
   /** The image the members run (known once started); other containers in a test can use it too (it has busybox). */
   get imageTag(): string {
-    if (!this.image) throw new Error('BerthCluster is not started');
+    if (!this.image) throw new BerthClusterError('BerthCluster is not started');
     return this.image;
   }
 
   /** Name of the cluster's Docker network. */
   get networkName(): string {
-    if (!this.network) throw new Error('BerthCluster is not started');
+    if (!this.network) throw new BerthClusterError('BerthCluster is not started');
     return this.network.getName();
   }
 
@@ -217,7 +218,7 @@ export class BerthCluster {
       if (l !== null) return l;
       await sleep(everyMs);
     }
-    throw new Error(`no leader followed by a majority within ${timeoutMs} ms`);
+    throw new BerthClusterError(`no leader followed by a majority within ${timeoutMs} ms`);
   }
 
   /** SIGKILL the member's process (the container stops; its data stays for restart). */
@@ -262,7 +263,7 @@ export class BerthCluster {
         await sleep(50);
       }
     }
-    throw new Error(`member ${i} did not answer within 30 s of restart:\n${await this.logs(i)}`);
+    throw new BerthClusterError(`member ${i} did not answer within 30 s of restart:\n${await this.logs(i)}`);
   }
 
   private async pid(i: number): Promise<number | null> {
@@ -311,7 +312,7 @@ export class BerthCluster {
   async memberId(i: number): Promise<string> {
     const list = await this.membersList();
     const found = list.find((x) => x.name === this.member(i).name);
-    if (!found) throw new Error(`member ${this.member(i).name} is not in the member list`);
+    if (!found) throw new BerthClusterError(`member ${this.member(i).name} is not in the member list`);
     return found.id;
   }
 
@@ -326,7 +327,7 @@ export class BerthCluster {
     const id = await this.memberId(i);
     const l = await this.waitForLeader();
     const res = await fetch(`${this.member(l).clientUrl}/v2/members/${id}`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
-    if (res.status !== 204) throw new Error(`removing member ${i} answered ${res.status}: ${await res.text()}`);
+    if (res.status !== 204) throw new BerthClusterError(`removing member ${i} answered ${res.status}: ${await res.text()}`);
     this.member(i).removed = true;
     await this.container(i).remove({ force: true, v: true });
   }
@@ -337,7 +338,7 @@ export class BerthCluster {
     const name = `berth-${index}`;
     const l = await this.waitForLeader();
     const res = await fetch(`${this.member(l).clientUrl}/v2/members`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ peerURLs: [`http://${name}:2380`] }), signal: AbortSignal.timeout(10_000) });
-    if (res.status !== 201) throw new Error(`adding a member answered ${res.status}: ${await res.text()}`);
+    if (res.status !== 201) throw new BerthClusterError(`adding a member answered ${res.status}: ${await res.text()}`);
     const initialCluster = [...this.current().map((m) => m.name), name].map((n) => `${n}=http://${n}:2380`).join(',');
     await this.startMember(index, name, initialCluster, 'existing');
     return index;

@@ -4,4 +4,4 @@
  */
 export { BerthCluster, demuxDockerLog, type BerthClusterOptions, type BerthMember } from './berth-cluster.ts';
 export { ensureBerthImage, sourceHash, IMAGE_REPO, IMAGE_TAG, type BerthImageOptions } from './image/build-image.ts';
-export { NetworkCutError } from './network-cuts.ts';
+export { BerthClusterError, ImageBuildError, NetworkCutError } from './errors.ts';

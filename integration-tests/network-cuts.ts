@@ -1,9 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { NetworkCutError } from './errors.ts';
 
-/** A failed iptables or nsenter call (the host needs root, nsenter and iptables). */
-export class NetworkCutError extends Error {
-  override readonly name = 'NetworkCutError';
-}
 
 interface Cut {
   /** PID of a process in the namespace holding the rules. */

@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { BERTH_VERSION } from '../../lib/version.ts';
+import { ImageBuildError } from '../errors.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SOURCE_DIRS = ['bin', 'lib', 'store', 'registrator', 'proxy-reloader', 'templates'];
@@ -113,7 +114,7 @@ export function ensureBerthImage(opts: BerthImageOptions = {}): string {
     for (const d of SOURCE_DIRS) if (existsSync(join(ROOT, d))) cpSync(join(ROOT, d), join(app, d), { recursive: true, filter: (src) => !src.endsWith('.test.ts') });
     for (const pkg of productionPackages()) cpSync(join(ROOT, pkg), join(app, pkg), { recursive: true, dereference: false, filter: (src) => !statSync(src).isDirectory() || !src.endsWith('/node_modules/.cache') });
     const tar = spawnSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 1 << 30 });
-    if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr.toString()}`);
+    if (tar.status !== 0) throw new ImageBuildError(`tar failed: ${tar.stderr.toString()}`);
     const imp = spawnSync(
       'docker',
       [
@@ -127,7 +128,7 @@ export function ensureBerthImage(opts: BerthImageOptions = {}): string {
       ],
       { input: tar.stdout, encoding: 'buffer', maxBuffer: 1 << 20 },
     );
-    if (imp.status !== 0) throw new Error(`docker import failed: ${imp.stderr.toString()}`);
+    if (imp.status !== 0) throw new ImageBuildError(`docker import failed: ${imp.stderr.toString()}`);
     log(`built ${tag} (${hash}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return tag;
   } finally {
