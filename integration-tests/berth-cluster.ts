@@ -305,7 +305,7 @@ export class BerthCluster {
   async healAll(): Promise<void> {
     await this.heal();
     for (const m of this.current()) if (m.paused) await this.unpause(m.index);
-    for (const m of this.current()) if (!m.alive) await this.restart(m.index);
+    await Promise.all(this.current().filter((m) => !m.alive).map((m) => this.restart(m.index)));
   }
 
   /** The member's raft id (hex) as GET /v2/members lists it. */

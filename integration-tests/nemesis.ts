@@ -2,7 +2,7 @@ import type { Rand } from '../lib/rand.ts';
 import type { BerthCluster } from './berth-cluster.ts';
 
 /** The faults the container nemesis injects, one at a time, each healed before the next. */
-export const FAULT_KINDS = ['kill', 'kill-leader', 'pause', 'pause-leader', 'partition-majority-minority', 'partition-bridge', 'isolate-leader'] as const;
+export const FAULT_KINDS = ['kill', 'kill-leader', 'kill-majority', 'pause', 'pause-leader', 'partition-majority-minority', 'partition-no-majority', 'partition-bridge', 'isolate-leader'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** A fault in force: what was done, to whom. */
@@ -21,8 +21,9 @@ function minoritySize(n: number): number {
 }
 
 /**
- * Injects one fault of `kind`. Faults that take members down take at most a minority, so a
- * majority can keep serving; the nemesis checks that it does, and that it recovers after heal.
+ * Injects one fault of `kind`. Most take at most a minority down, so a majority keeps serving;
+ * `kill-majority` and `partition-no-majority` leave no majority at all, so after the heal the
+ * cluster must elect a leader from scratch (and keep every acknowledged write).
  */
 export async function injectFault(cluster: BerthCluster, rand: Rand, kind: FaultKind): Promise<InjectedFault> {
   const leader = await cluster.waitForLeader(10_000);
@@ -39,6 +40,11 @@ export async function injectFault(cluster: BerthCluster, rand: Rand, kind: Fault
     case 'kill-leader':
       await cluster.kill(leader);
       return { kind, description: `kill leader ${leader}`, leaderBefore: leader, at };
+    case 'kill-majority': {
+      const victims = rand.shuffle([...all]).slice(0, Math.floor(all.length / 2) + 1);
+      await Promise.all(victims.map((v) => cluster.kill(v)));
+      return { kind, description: `kill majority ${fmt(victims)}`, leaderBefore: leader, at };
+    }
     case 'pause': {
       const victims = minority();
       for (const v of victims) await cluster.pause(v);
@@ -52,6 +58,14 @@ export async function injectFault(cluster: BerthCluster, rand: Rand, kind: Fault
       const big = all.filter((i) => !small.includes(i));
       await cluster.partition(small, big);
       return { kind, description: `partition ${fmt(small)} vs ${fmt(big)}`, leaderBefore: leader, at };
+    }
+    case 'partition-no-majority': {
+      const shuffled = rand.shuffle([...all]);
+      const size = Math.max(1, minoritySize(all.length));
+      const groups: number[][] = [];
+      for (let k = 0; k < shuffled.length; k += size) groups.push(shuffled.slice(k, k + size));
+      await cluster.partition(...groups);
+      return { kind, description: `partition ${groups.map(fmt).join(' vs ')}`, leaderBefore: leader, at };
     }
     case 'partition-bridge': {
       // Jepsen's bridge: two halves that only the bridge member can talk to both of.
