@@ -17,6 +17,7 @@ import { GenericContainer, Network, Wait, type StartedNetwork } from 'testcontai
 import { BerthClusterError } from './errors.ts';
 import { ensureBerthImage } from './image/build-image.ts';
 import { NetworkCuts } from './network-cuts.ts';
+import { OWNER_PID_LABEL, removeOrphans } from './orphans.ts';
 
 /** Options of a BerthCluster. */
 export interface BerthClusterOptions {
@@ -34,6 +35,8 @@ export interface BerthClusterOptions {
   /** Extra `berth store` flags for every member. */
   extraArgs?: string[];
   startupTimeoutMs?: number;
+  /** Before starting, remove `namePrefix*` containers whose owner process died (and their empty networks). */
+  removeOrphans?: boolean;
 }
 
 /** One member: its container, addresses and what the cluster did to it. */
@@ -122,6 +125,7 @@ export class BerthCluster {
   /** Builds the image if needed, starts the network and the members, waits for a leader. */
   async start(): Promise<this> {
     process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+    if (this.opts.removeOrphans) await removeOrphans(this.opts.namePrefix ?? 'berth-', this.docker);
     this.image = this.opts.image ?? ensureBerthImage({ repo: this.opts.imageRepo });
     const networkName = `${this.prefix}net`;
     this.network = await new Network({ nextUuid: () => networkName }).start();
@@ -141,6 +145,7 @@ export class BerthCluster {
   private async startMember(index: number, name: string, initialCluster: string, state: 'new' | 'existing'): Promise<BerthMember> {
     const container = await new GenericContainer(this.image)
       .withName(`${this.prefix}${name}`)
+      .withLabels({ [OWNER_PID_LABEL]: String(process.pid) })
       .withNetwork(this.network!)
       .withNetworkAliases(name)
       .withCommand(this.storeArgs(name, initialCluster, state))

@@ -8,4 +8,5 @@ export const TEST_CLUSTER_OPTIONS: BerthClusterOptions = {
   namePrefix: TEST_PREFIX,
   imageRepo: `${TEST_PREFIX}berth`,
   logLevel: 'warn',
+  removeOrphans: true,
 };
