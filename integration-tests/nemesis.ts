@@ -2,7 +2,7 @@ import type { Rand } from '../lib/rand.ts';
 import type { BerthCluster } from './berth-cluster.ts';
 
 /** The faults the container nemesis injects, one at a time, each healed before the next. */
-export const FAULT_KINDS = ['kill', 'kill-leader', 'kill-majority', 'pause', 'pause-leader', 'partition-majority-minority', 'partition-no-majority', 'partition-bridge', 'isolate-leader'] as const;
+export const FAULT_KINDS = ['kill', 'kill-leader', 'kill-majority', 'kill-all', 'pause', 'pause-leader', 'partition-majority-minority', 'partition-no-majority', 'partition-bridge', 'isolate-leader'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** A fault in force: what was done, to whom. */
@@ -22,7 +22,7 @@ function minoritySize(n: number): number {
 
 /**
  * Injects one fault of `kind`. Most take at most a minority down, so a majority keeps serving;
- * `kill-majority` and `partition-no-majority` leave no majority at all, so after the heal the
+ * `kill-majority`, `kill-all` and `partition-no-majority` leave no majority at all, so after the heal the
  * cluster must elect a leader from scratch (and keep every acknowledged write).
  */
 export async function injectFault(cluster: BerthCluster, rand: Rand, kind: FaultKind): Promise<InjectedFault> {
@@ -45,6 +45,10 @@ export async function injectFault(cluster: BerthCluster, rand: Rand, kind: Fault
       await Promise.all(victims.map((v) => cluster.kill(v)));
       return { kind, description: `kill majority ${fmt(victims)}`, leaderBefore: leader, at };
     }
+    case 'kill-all':
+      // A power cut: only what reached the disk (fsync before every acknowledgement) survives.
+      await Promise.all(all.map((v) => cluster.kill(v)));
+      return { kind, description: `kill all ${fmt(all)}`, leaderBefore: leader, at };
     case 'pause': {
       const victims = minority();
       for (const v of victims) await cluster.pause(v);
@@ -90,7 +94,7 @@ export function deposesLeader(kind: FaultKind): boolean {
 /** What one round measured. */
 export interface RoundResult {
   fault: InjectedFault;
-  /** Leader faults: ms from the fault until a majority followed another member (null: not within the hold). */
+  /** Leader faults: ms from the fault until a majority followed another member (null: not within FAILOVER_LIMIT_MS). */
   failoverMs: number | null;
   /** Writes acknowledged while the fault was in force. */
   ackedDuringFault: number;
@@ -101,6 +105,8 @@ export interface RoundResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long a leader fault may take to produce a new leader before the round gives up waiting. */
+export const FAILOVER_LIMIT_MS = 10_000;
 
 /**
  * One nemesis round: inject `kind`, hold it for `holdMs` (watching for a new leader), heal
@@ -112,7 +118,9 @@ export async function runRound(cluster: BerthCluster, rand: Rand, kind: FaultKin
   const fault = await injectFault(cluster, rand, kind);
   const injectedAt = fault.at;
   let failoverMs: number | null = null;
-  while (Date.now() - injectedAt < holdMs) {
+  // A leader fault is held until someone took over (up to FAILOVER_LIMIT_MS), so the failover is measured, not cut short.
+  const waitingForFailover = () => deposesLeader(kind) && failoverMs === null && Date.now() - injectedAt < FAILOVER_LIMIT_MS;
+  while (Date.now() - injectedAt < holdMs || waitingForFailover()) {
     if (deposesLeader(kind) && failoverMs === null) {
       const l = await cluster.leader();
       if (l !== null && l !== fault.leaderBefore) failoverMs = Date.now() - injectedAt;
