@@ -42,6 +42,8 @@ export function sourceHash(): string {
   const h = createHash('sha256');
   h.update(readFileSync(process.execPath).subarray(0, 4096));
   h.update(process.version);
+  // The recipe itself: a change to what goes into the root file system must rebuild too.
+  h.update(readFileSync(import.meta.filename));
   const files: string[] = [join(ROOT, 'package.json'), join(ROOT, 'package-lock.json')];
   for (const d of SOURCE_DIRS) walk(join(ROOT, d), files);
   for (const f of files.sort()) {
@@ -101,11 +103,12 @@ export function ensureBerthImage(opts: BerthImageOptions = {}): string {
     }
     for (const lib of sharedLibraries(node)) copyInto(rootfs, lib);
     // busybox is static: one file gives the container sh, wget, nc and friends.
-    if (existsSync('/usr/bin/busybox')) {
-      copyInto(rootfs, '/usr/bin/busybox');
-      mkdirSync(join(rootfs, 'bin'), { recursive: true });
-      for (const tool of ['sh', 'wget', 'nc', 'cat', 'ls', 'sleep', 'kill', 'ps', 'ip', 'ifconfig']) symlinkSync('/usr/bin/busybox', join(rootfs, 'bin', tool));
-    }
+    const busybox = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p));
+    if (!busybox) throw new ImageBuildError('busybox is missing on the host: apt-get install -y busybox-static (scripts/install-deps.sh does it)');
+    mkdirSync(join(rootfs, 'usr/bin'), { recursive: true });
+    copyFileSync(busybox, join(rootfs, 'usr/bin/busybox'));
+    mkdirSync(join(rootfs, 'bin'), { recursive: true });
+    for (const tool of ['sh', 'wget', 'nc', 'cat', 'ls', 'sleep', 'kill', 'ps', 'ip', 'ifconfig', 'awk', 'grep']) symlinkSync('/usr/bin/busybox', join(rootfs, 'bin', tool));
     mkdirSync(join(rootfs, 'tmp'), { recursive: true, mode: 0o1777 });
     mkdirSync(join(rootfs, 'data'), { recursive: true });
     const app = join(rootfs, 'app');
