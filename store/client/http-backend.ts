@@ -84,7 +84,17 @@ export class HttpKvBackend implements KvBackend {
         },
       );
       if (timeoutMs !== null) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from ${base.host} within ${timeoutMs} ms`)));
-      req.on('socket', (s) => s.once('connect', () => (sent = true)));
+      req.on('socket', (s) => {
+        if (!s.connecting) return; // a kept-alive socket: `req.reusedSocket` tells the story
+        // Node's request timeout starts only once connected; a member whose host vanished would
+        // otherwise hold the request for the kernel's SYN retries (about two minutes).
+        const connectTimer = setTimeout(() => req.destroy(new Error(`cannot connect to ${base.host} within ${this.timeoutMs} ms`)), this.timeoutMs);
+        s.once('connect', () => {
+          sent = true;
+          clearTimeout(connectTimer);
+        });
+        s.once('close', () => clearTimeout(connectTimer));
+      });
       req.on('error', (e: NodeJS.ErrnoException) => {
         if (signal?.aborted) return reject(e);
         const neverSent = e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || (!sent && e.code !== 'ECONNRESET' && !req.reusedSocket);
