@@ -82,9 +82,12 @@ test('an HttpKvBackend watch on a frozen member moves to another member and miss
   const cluster = new BerthCluster(3, TEST_CLUSTER_OPTIONS);
   t.after(() => cluster.stop());
   await cluster.start();
-  const [e0, e1, e2] = cluster.endpoints as [string, string, string];
-  const watcher = new HttpKvBackend({ endpoints: [e0, e1, e2], timeoutMs: TIMEOUT_MS });
-  const writer = new HttpKvBackend({ endpoints: [e1, e2], timeoutMs: TIMEOUT_MS });
+  // Freeze a follower: this test is about the watch, not about an election stalling the writes.
+  const leader = await cluster.waitForLeader();
+  const frozen = (leader + 1) % 3;
+  const others = cluster.members.filter((m) => m.index !== frozen).map((m) => m.clientUrl);
+  const watcher = new HttpKvBackend({ endpoints: [cluster.member(frozen).clientUrl, ...others], timeoutMs: TIMEOUT_MS });
+  const writer = new HttpKvBackend({ endpoints: others, timeoutMs: TIMEOUT_MS });
   t.after(() => Promise.all([watcher.close(), writer.close()]));
   const start = await writer.set(KEY, 'start');
   const arrivals = new Map<string, number>();
@@ -95,9 +98,9 @@ test('an HttpKvBackend watch on a frozen member moves to another member and miss
       if (ev.node?.value === 'after-3') return;
     }
   })();
-  await new Promise((r) => setTimeout(r, 300)); // the long poll is waiting on member 0
+  await new Promise((r) => setTimeout(r, 300)); // the long poll is waiting on the member about to freeze
   // Frozen, not dead: its kernel still holds the connection open, so only a liveness check notices.
-  await cluster.pause(0);
+  await cluster.pause(frozen);
   const writtenAt = performance.now();
   for (let i = 1; i <= 3; i++) await writer.set(KEY, `after-${i}`);
   const timer = setTimeout(() => abort.abort(), 30_000);
