@@ -11,10 +11,13 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { BERTH_VERSION } from '../../lib/version.ts';
+import { ImageBuildError } from '../errors.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SOURCE_DIRS = ['bin', 'lib', 'store', 'registrator', 'proxy-reloader', 'templates'];
+/** The image's repository name unless told otherwise (BERTH_IMAGE_REPO or the repo option). */
 export const IMAGE_REPO = 'berth';
+/** The default tag: the repository and the package version. */
 export const IMAGE_TAG = `${IMAGE_REPO}:${BERTH_VERSION}`;
 const HASH_LABEL = 'dev.berth.source-hash';
 
@@ -39,6 +42,8 @@ export function sourceHash(): string {
   const h = createHash('sha256');
   h.update(readFileSync(process.execPath).subarray(0, 4096));
   h.update(process.version);
+  // The recipe itself: a change to what goes into the root file system must rebuild too.
+  h.update(readFileSync(import.meta.filename));
   const files: string[] = [join(ROOT, 'package.json'), join(ROOT, 'package-lock.json')];
   for (const d of SOURCE_DIRS) walk(join(ROOT, d), files);
   for (const f of files.sort()) {
@@ -64,18 +69,28 @@ function copyInto(rootfs: string, hostPath: string): void {
   copyFileSync(hostPath, dest);
 }
 
-function currentImageHash(): string | null {
-  const r = spawnSync('docker', ['image', 'inspect', '--format', `{{ index .Config.Labels "${HASH_LABEL}" }}`, IMAGE_TAG], { encoding: 'utf8' });
+function currentImageHash(tag: string): string | null {
+  const r = spawnSync('docker', ['image', 'inspect', '--format', `{{ index .Config.Labels "${HASH_LABEL}" }}`, tag], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
+/** Options of ensureBerthImage. */
+export interface BerthImageOptions {
+  /** Rebuild even when an image with the same source hash exists. */
+  force?: boolean;
+  /** Repository name of the tag (default BERTH_IMAGE_REPO, else `berth`); the tag is always the package version. */
+  repo?: string;
+  log?: (line: string) => void;
+}
+
 /** Builds the image unless one with the same source hash exists. Returns the tag. */
-export function ensureBerthImage(opts: { force?: boolean; log?: (line: string) => void } = {}): string {
+export function ensureBerthImage(opts: BerthImageOptions = {}): string {
   const log = opts.log ?? (() => {});
+  const tag = `${opts.repo ?? (process.env.BERTH_IMAGE_REPO || IMAGE_REPO)}:${BERTH_VERSION}`;
   const hash = sourceHash();
-  if (!opts.force && currentImageHash() === hash) {
-    log(`${IMAGE_TAG} is up to date (${hash})`);
-    return IMAGE_TAG;
+  if (!opts.force && currentImageHash(tag) === hash) {
+    log(`${tag} is up to date (${hash})`);
+    return tag;
   }
   const started = Date.now();
   const rootfs = mkdtempSync(join(tmpdir(), 'berth-rootfs-'));
@@ -88,11 +103,12 @@ export function ensureBerthImage(opts: { force?: boolean; log?: (line: string) =
     }
     for (const lib of sharedLibraries(node)) copyInto(rootfs, lib);
     // busybox is static: one file gives the container sh, wget, nc and friends.
-    if (existsSync('/usr/bin/busybox')) {
-      copyInto(rootfs, '/usr/bin/busybox');
-      mkdirSync(join(rootfs, 'bin'), { recursive: true });
-      for (const tool of ['sh', 'wget', 'nc', 'cat', 'ls', 'sleep', 'kill', 'ps', 'ip', 'ifconfig']) symlinkSync('/usr/bin/busybox', join(rootfs, 'bin', tool));
-    }
+    const busybox = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p));
+    if (!busybox) throw new ImageBuildError('busybox is missing on the host: apt-get install -y busybox-static (scripts/install-deps.sh does it)');
+    mkdirSync(join(rootfs, 'usr/bin'), { recursive: true });
+    copyFileSync(busybox, join(rootfs, 'usr/bin/busybox'));
+    mkdirSync(join(rootfs, 'bin'), { recursive: true });
+    for (const tool of ['sh', 'wget', 'nc', 'cat', 'ls', 'sleep', 'kill', 'ps', 'ip', 'ifconfig', 'awk', 'grep']) symlinkSync('/usr/bin/busybox', join(rootfs, 'bin', tool));
     mkdirSync(join(rootfs, 'tmp'), { recursive: true, mode: 0o1777 });
     mkdirSync(join(rootfs, 'data'), { recursive: true });
     const app = join(rootfs, 'app');
@@ -101,7 +117,7 @@ export function ensureBerthImage(opts: { force?: boolean; log?: (line: string) =
     for (const d of SOURCE_DIRS) if (existsSync(join(ROOT, d))) cpSync(join(ROOT, d), join(app, d), { recursive: true, filter: (src) => !src.endsWith('.test.ts') });
     for (const pkg of productionPackages()) cpSync(join(ROOT, pkg), join(app, pkg), { recursive: true, dereference: false, filter: (src) => !statSync(src).isDirectory() || !src.endsWith('/node_modules/.cache') });
     const tar = spawnSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 1 << 30 });
-    if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr.toString()}`);
+    if (tar.status !== 0) throw new ImageBuildError(`tar failed: ${tar.stderr.toString()}`);
     const imp = spawnSync(
       'docker',
       [
@@ -111,18 +127,19 @@ export function ensureBerthImage(opts: { force?: boolean; log?: (line: string) =
         '--change', `LABEL ${HASH_LABEL}=${hash}`,
         '--change', 'ENTRYPOINT ["/usr/bin/node", "/app/bin/berth"]',
         '--change', 'CMD ["store"]',
-        '-', IMAGE_TAG,
+        '-', tag,
       ],
       { input: tar.stdout, encoding: 'buffer', maxBuffer: 1 << 20 },
     );
-    if (imp.status !== 0) throw new Error(`docker import failed: ${imp.stderr.toString()}`);
-    log(`built ${IMAGE_TAG} (${hash}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return IMAGE_TAG;
+    if (imp.status !== 0) throw new ImageBuildError(`docker import failed: ${imp.stderr.toString()}`);
+    log(`built ${tag} (${hash}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return tag;
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  ensureBerthImage({ force: process.argv.includes('--force'), log: (l) => console.log(l) });
+  const repoArg = process.argv.find((a) => a.startsWith('--repo='));
+  ensureBerthImage({ force: process.argv.includes('--force'), repo: repoArg?.slice('--repo='.length), log: (l) => console.log(l) });
 }

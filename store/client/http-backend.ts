@@ -10,7 +10,7 @@
  * when it provably never reached a server (connection refused), so a CAS or create is never
  * applied twice.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import pRetry, { AbortError } from 'p-retry';
 import { silentLogger, type Logger } from '../../lib/log.ts';
@@ -84,7 +84,18 @@ export class HttpKvBackend implements KvBackend {
         },
       );
       if (timeoutMs !== null) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from ${base.host} within ${timeoutMs} ms`)));
-      req.on('socket', (s) => s.once('connect', () => (sent = true)));
+      else this.probeWhileWaiting(base, req);
+      req.on('socket', (s) => {
+        if (!s.connecting) return; // a kept-alive socket: `req.reusedSocket` tells the story
+        // Node's request timeout starts only once connected; a member whose host vanished would
+        // otherwise hold the request for the kernel's SYN retries (about two minutes).
+        const connectTimer = setTimeout(() => req.destroy(new Error(`cannot connect to ${base.host} within ${this.timeoutMs} ms`)), this.timeoutMs);
+        s.once('connect', () => {
+          sent = true;
+          clearTimeout(connectTimer);
+        });
+        s.once('close', () => clearTimeout(connectTimer));
+      });
       req.on('error', (e: NodeJS.ErrnoException) => {
         if (signal?.aborted) return reject(e);
         const neverSent = e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || (!sent && e.code !== 'ECONNRESET' && !req.reusedSocket);
@@ -92,6 +103,25 @@ export class HttpKvBackend implements KvBackend {
       });
       req.end(body);
     });
+  }
+
+  /**
+   * A long poll has no timeout, and etcd's v2 API sends nothing until an event: a frozen member
+   * (or a network that drops packets) would hold the watch forever. So while one waits, the same
+   * member is asked for /version every timeoutMs; a probe that fails ends the poll with a
+   * transport error, and the watch resumes elsewhere from the same index.
+   */
+  private probeWhileWaiting(base: URL, req: ClientRequest): void {
+    let probing = false;
+    const timer = setInterval(() => {
+      if (probing) return;
+      probing = true;
+      this.exchange(base, 'GET', '/version', undefined, this.timeoutMs)
+        .catch((e: Error) => req.destroy(new Error(`${base.host} stopped answering during a watch (${e.message})`)))
+        .finally(() => (probing = false));
+    }, this.timeoutMs);
+    timer.unref();
+    req.once('close', () => clearInterval(timer));
   }
 
   /** Sends with failover; `idempotent` decides whether a failed-in-flight request is resent. */

@@ -1,6 +1,5 @@
 import { Rand } from '../../lib/rand.ts';
 import { HistoryRecorder, type Operation } from '../check/history.ts';
-import type { RelayedCluster } from './relayed-cluster.ts';
 
 const KEYS = ['/lin/a', '/lin/b', '/lin/c'];
 const TIMEOUT_MS = 3000;
@@ -21,11 +20,16 @@ async function send(url: string, init: RequestInit): Promise<Outcome> {
   }
 }
 
+/** What the clients need of a cluster: its members' client URLs and which ones are up. */
+export interface WorkloadTarget {
+  readonly members: readonly { readonly clientUrl: string; readonly alive: boolean; readonly paused: boolean }[];
+}
+
 /**
  * Clients doing quorum reads, writes and CAS on three keys against random live members, each
  * operation recorded with its call and return times; runs until `stop` is set.
  */
-export async function runClients(cluster: RelayedCluster, history: HistoryRecorder, rand: Rand, clients: number, stop: { done: boolean }): Promise<{ acked: number }> {
+export async function runClients(cluster: WorkloadTarget, history: HistoryRecorder, rand: Rand, clients: number, stop: { done: boolean }): Promise<{ acked: number }> {
   let acked = 0;
   let written = 0;
   const client = async (id: number, r: Rand) => {

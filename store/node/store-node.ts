@@ -287,6 +287,7 @@ export class StoreNodeImpl implements StoreNode {
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     this.sendMessages(late);
     if (rd.snapshot) {
+      this.logger.info({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term }, 'applied a snapshot from the leader');
       this.restoreState(rd.snapshot.data);
       this.confState = rd.snapshot.metadata.confState;
       this.appliedIndex = rd.snapshot.metadata.index;

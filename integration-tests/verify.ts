@@ -1,0 +1,64 @@
+import { waitFor } from '../lib/testing/process.ts';
+import { HistoryRecorder } from '../store/check/history.ts';
+import { checkLinearizable, type CheckResult } from '../store/check/linearizability.ts';
+import { KEYS } from '../store/cluster-tests/workload.ts';
+import { ackedKeysOn, compareAcked, type AckedWrites } from './acked-writes.ts';
+import type { BerthCluster } from './berth-cluster.ts';
+
+/** The verdict on a run: linearizability of the history and acknowledged writes on every member. */
+export interface Verdict {
+  linearizability: CheckResult;
+  /** The most acknowledged keys any one member lacks. */
+  lostWrites: number;
+  /** Keys present that no writer sent or every writer saw refused. */
+  phantomWrites: number;
+  /** One line per problem, for the assertion message. */
+  problems: string[];
+}
+
+/** Every key under / on one member (local read) as `key=value@modifiedIndex` lines, for comparing members. */
+export async function keyspaceOf(url: string): Promise<string> {
+  const res = await fetch(`${url}/v2/keys/?recursive=true&sorted=true`, { signal: AbortSignal.timeout(10_000) });
+  const body = (await res.json()) as { node?: { nodes?: unknown[] } };
+  const flat: string[] = [];
+  const walk = (nodes: unknown[] | undefined) => {
+    for (const n of (nodes ?? []) as { key: string; value?: string; modifiedIndex: number; nodes?: unknown[] }[]) {
+      flat.push(`${n.key}=${n.value ?? '<dir>'}@${n.modifiedIndex}`);
+      walk(n.nodes);
+    }
+  };
+  walk(body.node?.nodes);
+  return flat.join('\n');
+}
+
+/**
+ * After the clients stopped and the cluster healed: waits until every member holds the same
+ * keys, values and indexes; adds a quorum read of every workload key on every member to the
+ * history (a lost acknowledged write then breaks linearizability); checks the history; and
+ * counts acknowledged keys missing on each member.
+ */
+export async function verifyRun(cluster: BerthCluster, history: HistoryRecorder, writes: AckedWrites): Promise<Verdict> {
+  const members = cluster.members.filter((m) => !m.removed);
+  await waitFor('every member to hold the same data', async () => new Set(await Promise.all(members.map((m) => keyspaceOf(m.clientUrl).catch(() => `unreachable ${m.name}`)))).size === 1, 30_000, 200);
+  for (const m of members) {
+    for (const key of KEYS) {
+      const op = history.invoke({ client: 1000 + m.index, key, kind: 'read' });
+      const res = await fetch(`${m.clientUrl}/v2/keys${key}?quorum=true`, { signal: AbortSignal.timeout(10_000) });
+      const body = (await res.json()) as { node?: { value?: string } };
+      history.complete(op, { value: res.status === 200 ? (body.node?.value ?? null) : null });
+    }
+  }
+  const linearizability = checkLinearizable(history.ops);
+  const problems: string[] = [];
+  if (!linearizability.ok) problems.push(linearizability.violation?.explanation ?? 'not linearizable');
+  let lostWrites = 0;
+  let phantomWrites = 0;
+  for (const m of members) {
+    const { lost, phantom } = compareAcked(writes, await ackedKeysOn(m.clientUrl));
+    lostWrites = Math.max(lostWrites, lost.length);
+    phantomWrites = Math.max(phantomWrites, phantom.length);
+    if (lost.length) problems.push(`${m.name} lacks ${lost.length} acknowledged keys: ${lost.slice(0, 10).join(', ')}`);
+    if (phantom.length) problems.push(`${m.name} holds ${phantom.length} keys no write produced: ${phantom.slice(0, 10).join(', ')}`);
+  }
+  return { linearizability, lostWrites, phantomWrites, problems };
+}
