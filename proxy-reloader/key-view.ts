@@ -15,11 +15,11 @@ export function flattenNode(node: KvNode | undefined, into: Map<string, string> 
   return into;
 }
 
-function removeTree(keys: Map<string, string>, key: string): boolean {
+function removeTree(keys: Map<string, string>, key: string, keepHidden = false): boolean {
   let changed = keys.delete(key);
   const prefix = key.endsWith('/') ? key : key + '/';
   for (const k of [...keys.keys()]) {
-    if (k.startsWith(prefix)) {
+    if (k.startsWith(prefix) && !(keepHidden && k.slice(prefix.length).split('/').some((s) => s.startsWith('_')))) {
       keys.delete(k);
       changed = true;
     }
@@ -27,9 +27,12 @@ function removeTree(keys: Map<string, string>, key: string): boolean {
   return changed;
 }
 
-/** Replaces everything under `prefix` with the leaves of `node` (a fresh recursive read). */
+/**
+ * Replaces everything under `prefix` with the leaves of `node` (a fresh recursive read). Hidden
+ * keys below it are kept: a recursive read never shows them, their own watch owns them.
+ */
 export function replacePrefix(keys: Map<string, string>, prefix: string, node: KvNode | undefined): void {
-  removeTree(keys, prefix);
+  removeTree(keys, prefix, true);
   for (const [k, v] of flattenNode(node)) keys.set(k, v);
 }
 
