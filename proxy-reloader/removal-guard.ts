@@ -58,3 +58,17 @@ export class RemovalGuard {
     return { upstreams: out, held, recheckAt };
   }
 }
+
+/**
+ * The key view a template should see: `keys` with each held service directory's upstream keys
+ * put back to what the guard keeps.
+ */
+export function guardedKeys(keys: ReadonlyMap<string, string>, decision: GuardDecision): ReadonlyMap<string, string> {
+  if (decision.held.length === 0) return keys;
+  const out = new Map(keys);
+  for (const dir of decision.held) {
+    for (const k of [...out.keys()]) if (k.startsWith(dir + '/') && !k.slice(dir.length + 1).includes('/')) out.delete(k);
+    for (const u of decision.upstreams.get(dir) ?? []) out.set(`${dir}/${u.id}`, u.address);
+  }
+  return out;
+}
