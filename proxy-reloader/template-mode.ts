@@ -97,6 +97,7 @@ export class TemplateMode {
   private async passOnce(): Promise<void> {
     this.passes++;
     const keys = this.view.snapshot().keys;
+    this.opts.logger.info({ pass: this.passes, index: this.view.status().index }, 'render pass');
     const services = new Map(servicesUnder(keys, '/').map((s) => [s.dir, s.upstreams]));
     const decision = this.guard.decide(services, this.clock.now());
     if (decision.held.length > 0) {
