@@ -11,6 +11,8 @@ export interface Backend {
   readonly address: string;
   /** Requests answered. */
   hits: number;
+  /** performance.now() of the first request, or null. */
+  firstHitAt: number | null;
   /** Closes the listener and destroys every open connection (a crash, as clients see it). */
   kill(): Promise<void>;
   /** Graceful stop. */
@@ -22,6 +24,7 @@ export async function startBackend(name: string, port = 0): Promise<Backend> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     backend.hits++;
+    backend.firstHitAt ??= performance.now();
     if (req.url === '/headers') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ name, headers: req.headers }));
@@ -53,6 +56,7 @@ export async function startBackend(name: string, port = 0): Promise<Backend> {
     port: bound,
     address: `127.0.0.1:${bound}`,
     hits: 0,
+    firstHitAt: null,
     kill: async () => {
       const closed = new Promise<void>((r) => server.close(() => r()));
       for (const s of sockets) s.destroy();
