@@ -13,11 +13,12 @@ import { markdownTable, writeReport } from './report.ts';
 import { curveSuite } from './suites/curve.ts';
 import { failoverSuite } from './suites/failover.ts';
 import { fanoutSuite } from './suites/fanout.ts';
+import { proxySuite } from './suites/proxy.ts';
 import { scaleSuite } from './suites/scale.ts';
 import { throughputSuite } from './suites/throughput.ts';
 import type { BenchSettings, Row } from './types.ts';
 
-const SUITES = ['single', 'cluster', 'failover', 'fanout', 'curve', 'scale'] as const;
+const SUITES = ['single', 'cluster', 'failover', 'fanout', 'curve', 'scale', 'proxy'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 const specs: FlagSpec[] = [
@@ -61,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
     fanout: () => fanoutSuite(settings, progress),
     curve: () => curveSuite(settings, progress),
     scale: () => scaleSuite(settings, progress),
+    proxy: () => proxySuite(settings, progress),
   };
   for (const name of SUITES) if (values.only.includes(name)) rows.push(...(await run[name]()));
   const table = markdownTable(rows);

@@ -64,6 +64,8 @@ test('built-in proxy under load while upstreams come, go and crash', { timeout: 
   });
 
   const joinLatencies: number[] = [];
+  const later: Promise<unknown>[] = [];
+  const after = (ms: number, fn: () => Promise<unknown>) => later.push(new Promise((r) => setTimeout(r, ms)).then(fn));
   const actions: string[] = [];
   for (let step = 0; step < 18; step++) {
     await new Promise((r) => setTimeout(r, 150 + rand.int(200)));
@@ -78,16 +80,17 @@ test('built-in proxy under load while upstreams come, go and crash', { timeout: 
       if (choice === 1) {
         // Deregistered first (as the registrator does on stop), closed once drained.
         await kv.delete(`/services/web/${victim.name}`);
-        setTimeout(() => void victim.close(), 500);
+        after(500, () => victim.close());
         actions.push(`remove ${victim.name}`);
       } else {
         // Crashes while still registered; its key goes later (as a TTL would expire it).
         await victim.kill();
-        setTimeout(() => void kv.delete(`/services/web/${victim.name}`), 300);
+        after(300, () => kv.delete(`/services/web/${victim.name}`));
         actions.push(`kill ${victim.name}`);
       }
     }
   }
+  await Promise.all(later);
   running = false;
   await Promise.all(loops);
   agent.destroy();
