@@ -1,13 +1,15 @@
 /**
- * The built-in HTTP proxy (http-proxy): routes by Host or path prefix, picks an upstream from
+ * The built-in HTTP proxy: routes by Host or path prefix, picks an upstream from
  * the route's pool, retries once on another upstream when that is safe, passes WebSocket
  * upgrades through, adds X-Forwarded-*, answers 503 with a clear body when a service has no
- * healthy upstream, and serves its state as JSON at the status path.
+ * healthy upstream, and serves its state as JSON at the status path. Plain requests take the
+ * lean path in forward.ts; WebSocket upgrades go through http-proxy.
  */
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Logger } from '../lib/log.ts';
+import { forward } from './forward.ts';
 import type { Route, RouteTable } from './routes.ts';
 import type { Member, UpstreamPool } from './upstream-pool.ts';
 
@@ -48,10 +50,6 @@ export class ProxyServer {
 
   constructor(private readonly opts: ProxyServerOptions) {
     this.proxy = httpProxy.createProxyServer({ xfwd: true, ws: true, agent: this.agent });
-    this.proxy.on('proxyRes', (_res, req) => {
-      const state = (req as RequestState).berth;
-      if (state) state.pool.succeed(state.member);
-    });
     // http-proxy ends the upstream socket only when the client's ends cleanly; tie their lives.
     this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
       proxyReq.on('upgrade', (_res, upstream: Duplex) => {
@@ -128,23 +126,27 @@ export class ProxyServer {
       pool.end(member);
     };
     res.once('close', finish);
-    (req as RequestState).berth = { pool, member };
-    this.proxy.web(req, res, { target: { host: member.host, port: member.port, protocol: 'http:' } as unknown as string }, (err: NodeJS.ErrnoException) => {
-      finish();
-      res.off('close', finish);
-      if (req.destroyed && res.destroyed) return; // the client went away
-      pool.fail(member);
-      if (!res.headersSent && tried.size === 0 && retrySafe(req, err)) {
-        this.retried++;
-        tried.add(member.address);
-        this.opts.logger.debug({ upstream: member.address, error: err.code ?? err.message }, 'retrying on another upstream');
-        return this.forward(req, res, route, pool, tried);
-      }
-      this.opts.logger.warn({ route: route.raw, upstream: member.address, method: req.method, error: err.code ?? err.message }, 'upstream request failed');
-      this.failed++;
-      if (res.headersSent) res.destroy();
-      else this.badGateway(res, route, `upstream ${member.address}: ${err.code ?? err.message}`);
+    forward(req, res, member, this.agent, {
+      onResponse: () => pool.succeed(member),
+      onError: (err) => this.failedAttempt(req, res, route, pool, tried, member, err, finish),
     });
+  }
+
+  private failedAttempt(req: IncomingMessage, res: ServerResponse, route: Route, pool: UpstreamPool, tried: Set<string>, member: Member, err: NodeJS.ErrnoException, finish: () => void): void {
+    finish();
+    res.off('close', finish);
+    if (res.destroyed) return; // the client went away
+    pool.fail(member);
+    if (!res.headersSent && tried.size === 0 && retrySafe(req, err)) {
+      this.retried++;
+      tried.add(member.address);
+      this.opts.logger.debug({ upstream: member.address, error: err.code ?? err.message }, 'retrying on another upstream');
+      return this.forward(req, res, route, pool, tried);
+    }
+    this.opts.logger.warn({ route: route.raw, upstream: member.address, method: req.method, error: err.code ?? err.message }, 'upstream request failed');
+    this.failed++;
+    if (res.headersSent) res.destroy();
+    else this.badGateway(res, route, `upstream ${member.address}: ${err.code ?? err.message}`);
   }
 
   private badGateway(res: ServerResponse, route: Route, why: string): void {
@@ -171,5 +173,3 @@ export class ProxyServer {
     });
   }
 }
-
-type RequestState = IncomingMessage & { berth?: { pool: UpstreamPool; member: Member } };
