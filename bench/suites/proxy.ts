@@ -84,7 +84,7 @@ export async function proxySuite(settings: BenchSettings, progress: Progress): P
     // nginx's config comes from the same store through template mode (--once).
     const [nginxPort, probePort] = [await freePort(), await freePort()];
     const dest = join(dir, 'upstreams.conf');
-    await writeFile(join(dir, 'reloader.yaml'), `store: [${cluster.clientUrls[0]}]\nwatch: [/services/bench]\ntemplates:\n  - source: ${join(root, 'templates/nginx-upstreams.conf.hbs')}\n    dest: ${dest}\n    vars: { listen: "127.0.0.1:${nginxPort}", balance: "least_conn" }\n`);
+    await writeFile(join(dir, 'reloader.yaml'), `store: [${cluster.clientUrls[0]}]\nwatch: [/services/bench]\ntemplates:\n  - source: ${join(root, 'templates/nginx-upstreams.conf.hbs')}\n    dest: ${dest}\n    vars: { listen: "127.0.0.1:${nginxPort}", balance: "round_robin", keepalive: ${CONNECTIONS} }\n`);
     const once = startProcess(process.execPath, [join(root, 'bin/berth'), 'proxy-reloader', '--config', join(dir, 'reloader.yaml'), '--once', '--log-level', 'warn']);
     if ((await once.exited) !== 0) throw new Error(`rendering the nginx config failed: ${once.output()}`);
     const nginx = await startNginx(dir, dest, { workers: 1, probePort });
