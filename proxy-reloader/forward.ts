@@ -1,22 +1,25 @@
 /**
- * Forwards one plain HTTP request to an upstream over a keep-alive agent and streams the
- * answer back. A lean path for the hot loop (http-proxy still handles WebSocket upgrades):
- * hop-by-hop headers dropped both ways, X-Forwarded-For/Host/Proto/Port added.
+ * Forwards one plain HTTP request to an upstream and streams the answer back, over an undici
+ * connection pool per upstream (markedly cheaper per request than node:http's client; http-proxy
+ * still handles WebSocket upgrades). Hop-by-hop headers are dropped both ways and
+ * X-Forwarded-For/Host/Proto/Port added.
  */
-import { request, type Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { Pool } from 'undici';
 
-/** RFC 9110 7.6.1 connection-specific headers, never forwarded. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'];
+/** RFC 9110 7.6.1 connection-specific headers (and the ones undici manages itself). */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect', 'proxy-authorization', 'proxy-authenticate'];
 
 export interface ForwardTarget {
-  host: string;
-  port: number;
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
 }
 
 export interface ForwardHooks {
   /** The upstream answered (headers arrived). */
   onResponse(): void;
-  /** Could not get an answer; `responded` says whether headers were already sent to the client. */
+  /** No answer came from the upstream (nothing was sent to the client yet). */
   onError(err: NodeJS.ErrnoException): void;
 }
 
@@ -32,30 +35,56 @@ function forwardedHeaders(req: IncomingMessage): IncomingHttpHeaders {
   return headers;
 }
 
-/** Sends `req` to `target` and pipes the answer into `res`. */
-export function forward(req: IncomingMessage, res: ServerResponse, target: ForwardTarget, agent: Agent, hooks: ForwardHooks): void {
-  const upstreamReq = request({ host: target.host, port: target.port, method: req.method, path: req.url, headers: forwardedHeaders(req), agent });
-  let answered = false;
-  upstreamReq.on('response', (upstreamRes) => {
-    answered = true;
-    hooks.onResponse();
-    const headers = { ...upstreamRes.headers };
-    for (const h of HOP_BY_HOP) delete headers[h];
-    res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
-    upstreamRes.pipe(res);
-    upstreamRes.on('error', () => res.destroy());
-  });
-  upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
-    if (answered) {
-      res.destroy(); // broke mid-body: the client must not take a truncated answer as whole
-      return;
+/** Keep-alive connection pools, one per upstream address. */
+export class UpstreamClients {
+  private readonly pools = new Map<string, Pool>();
+
+  private poolFor(t: ForwardTarget): Pool {
+    let p = this.pools.get(t.address);
+    if (!p) {
+      p = new Pool(`http://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
+      this.pools.set(t.address, p);
     }
-    hooks.onError(err);
-  });
-  // The client left before the answer finished: stop the upstream work too.
-  res.once('close', () => {
-    if (!res.writableFinished) upstreamReq.destroy();
-  });
-  if (req.readableEnded) upstreamReq.end();
-  else req.pipe(upstreamReq);
+    return p;
+  }
+
+  /** Sends `req` to `target` and pipes the answer into `res`. */
+  forward(req: IncomingMessage, res: ServerResponse, target: ForwardTarget, hooks: ForwardHooks): void {
+    const bodyless = req.readableEnded || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) || req.headers['content-length'] === '0';
+    let answered = false;
+    const abort = new AbortController();
+    // The client left before the answer finished: stop the upstream work too.
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    this.poolFor(target).stream(
+      { path: req.url ?? '/', method: (req.method ?? 'GET') as 'GET', headers: forwardedHeaders(req) as Record<string, string>, body: bodyless ? undefined : req, signal: abort.signal },
+      ({ statusCode, headers }) => {
+        answered = true;
+        hooks.onResponse();
+        for (const h of HOP_BY_HOP) delete headers[h];
+        res.writeHead(statusCode, headers as IncomingHttpHeaders);
+        return res;
+      },
+      (err) => {
+        if (!err) return;
+        if (answered) res.destroy(); // broke mid-body: a truncated answer must not look whole
+        else hooks.onError(err as NodeJS.ErrnoException);
+      },
+    );
+  }
+
+  /** Closes the pools of upstreams no longer in `keep`. */
+  prune(keep: ReadonlySet<string>): void {
+    for (const [addr, p] of this.pools) {
+      if (keep.has(addr)) continue;
+      this.pools.delete(addr);
+      void p.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.destroy()));
+    this.pools.clear();
+  }
 }

@@ -102,4 +102,13 @@ test('built-in proxy under load while upstreams come, go and crash', { timeout: 
   assert.ok(ok > 500, `only ${ok} requests`);
   assert.ok(max <= 1000, `a new upstream took ${max.toFixed(0)} ms to serve`);
   assert.ok(actions.some((a) => a.startsWith('kill')) && actions.some((a) => a.startsWith('remove')), `schedule ${actions.join(', ')}`);
+
+  // The store goes away: the proxy keeps serving the last known upstreams and says so.
+  await cluster.kill(cluster.members[0]!.name);
+  await waitFor('status says the store is unreachable', async () => {
+    const st = JSON.parse((await httpExchange(port, '/status')).body) as { store: { connected: boolean } };
+    return !st.store.connected;
+  }, 20_000, 100);
+  for (let i = 0; i < 20; i++) assert.equal((await httpExchange(port, '/', { host: 'web.test' })).status, 200);
+  assert.match(proxy.output(), /store unreachable, keeping last known upstreams/);
 });

@@ -129,3 +129,19 @@ test('a removed upstream finishes its in-flight request (drain)', async (t) => {
   assert.deepEqual([r.status, r.body], [200, 'w1']);
   await waitFor('forgotten after drain', () => s.proxy.pools.get('/services/web')!.list().length === 0, 5000, 5);
 });
+
+test('active health checks take a failing upstream out and bring it back', async (t) => {
+  const s = await setup(t, { health: { path: '/health', intervalMs: 50, timeoutMs: 500, rise: 2, fall: 2 } });
+  await s.proxy.start();
+  const sick = await s.add('/services/web', 'w1');
+  await s.add('/services/web', 'w2');
+  await waitFor('2 upstreams', () => s.proxy.pools.get('/services/web')!.healthyCount() === 2, 5000, 5);
+  sick.healthy = false;
+  await waitFor('w1 marked unhealthy', () => s.proxy.pools.get('/services/web')!.healthyCount() === 1, 5000, 5);
+  for (let i = 0; i < 6; i++) assert.equal((await s.get('/')).body, 'w2');
+  sick.healthy = true;
+  await waitFor('w1 healthy again', () => s.proxy.pools.get('/services/web')!.healthyCount() === 2, 5000, 5);
+  const bodies = new Set<string>();
+  for (let i = 0; i < 6; i++) bodies.add((await s.get('/')).body);
+  assert.deepEqual([...bodies].sort(), ['w1', 'w2']);
+});

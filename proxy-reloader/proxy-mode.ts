@@ -75,6 +75,7 @@ export class ProxyMode {
         this.opts.logger.info({ service: dir, added, removed, index: this.view.status().index }, 'upstreams changed');
       }
     }
+    this.server.clients.prune(new Set([...this.pools.values()].flatMap((p) => p.list().map((m) => m.address))));
     if (decision.held.length > 0) {
       this.opts.logger.warn({ services: decision.held }, 'mass removal held back for the grace period');
       if (this.recheck !== null) this.clock.clearTimeout(this.recheck);

@@ -9,7 +9,7 @@ import { Agent, createServer, type IncomingMessage, type Server, type ServerResp
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Logger } from '../lib/log.ts';
-import { forward } from './forward.ts';
+import { UpstreamClients } from './forward.ts';
 import type { Route, RouteTable } from './routes.ts';
 import type { Member, UpstreamPool } from './upstream-pool.ts';
 
@@ -42,6 +42,8 @@ export class ProxyServer {
   readonly server: Server;
   private readonly proxy: httpProxy;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
+  /** Connection pools for plain requests. */
+  readonly clients = new UpstreamClients();
   /** Requests that failed without a usable answer (for /status and tests). */
   failed = 0;
   retried = 0;
@@ -86,6 +88,7 @@ export class ProxyServer {
     });
     this.proxy.close();
     this.agent.destroy();
+    await this.clients.close();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -126,7 +129,7 @@ export class ProxyServer {
       pool.end(member);
     };
     res.once('close', finish);
-    forward(req, res, member, this.agent, {
+    this.clients.forward(req, res, member, {
       onResponse: () => pool.succeed(member),
       onError: (err) => this.failedAttempt(req, res, route, pool, tried, member, err, finish),
     });

@@ -13,6 +13,8 @@ export interface Backend {
   hits: number;
   /** performance.now() of the first request, or null. */
   firstHitAt: number | null;
+  /** What GET /health answers: 200 when true, 503 when false. */
+  healthy: boolean;
   /** Closes the listener and destroys every open connection (a crash, as clients see it). */
   kill(): Promise<void>;
   /** Graceful stop. */
@@ -23,6 +25,11 @@ export interface Backend {
 export async function startBackend(name: string, port = 0): Promise<Backend> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
+    if (req.url === '/health') {
+      res.writeHead(backend.healthy ? 200 : 503);
+      res.end();
+      return;
+    }
     backend.hits++;
     backend.firstHitAt ??= performance.now();
     if (req.url === '/headers') {
@@ -57,6 +64,7 @@ export async function startBackend(name: string, port = 0): Promise<Backend> {
     address: `127.0.0.1:${bound}`,
     hits: 0,
     firstHitAt: null,
+    healthy: true,
     kill: async () => {
       const closed = new Promise<void>((r) => server.close(() => r()));
       for (const s of sockets) s.destroy();
