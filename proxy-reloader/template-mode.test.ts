@@ -103,3 +103,13 @@ test('mass removal is held for the grace period, then applied', async (t) => {
   await waitFor('removal applied after grace', async () => (await readFile(s.dest, 'utf8')).includes('empty'), 5000, 10);
   assert.ok(Date.now() - t0 >= 450, `applied after ${Date.now() - t0} ms`);
 });
+
+test('inplace mode rewrites the same inode (single-file bind mounts)', async (t) => {
+  const s = await setup(t, { mode: 'inplace' });
+  await writeFile(s.dest, 'old\n');
+  const inode = (await stat(s.dest)).ino;
+  await s.kv.set('/services/web/a', '10.0.0.1:80');
+  await s.mode.start();
+  assert.equal(await readFile(s.dest, 'utf8'), '\n10.0.0.1:80\n');
+  assert.equal((await stat(s.dest)).ino, inode);
+});
