@@ -29,6 +29,7 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'listen', type: 'string', default: undefined, help: 'built-in proxy mode: address to listen on, e.g. 127.0.0.1:8080' },
   { name: 'route', type: 'string', repeatable: true, default: [], help: 'built-in proxy: host=/services/x or /prefix/=/services/y (repeatable)' },
   { name: 'balance', type: 'enum', choices: ['round-robin', 'least-conn'], default: undefined, help: 'built-in proxy balancing (default round-robin)' },
+  { name: 'sticky-cookie', type: 'string', default: undefined, help: 'built-in proxy: sticky sessions through this cookie (off when unset)' },
   { name: 'health-path', type: 'string', default: undefined, help: 'built-in proxy: active health check path (off when unset)' },
   { name: 'health-interval', type: 'string', default: '2s', help: 'active health check interval' },
   { name: 'health-timeout', type: 'string', default: '1s', help: 'active health check timeout' },
@@ -58,6 +59,7 @@ export interface RawFlags {
   listen?: string;
   route: string[];
   balance?: Strategy;
+  stickyCookie?: string;
   healthPath?: string;
   healthInterval: string;
   healthTimeout: string;
@@ -82,6 +84,7 @@ export interface Settings {
   listen?: { host: string; port: number };
   routes: Route[];
   strategy: Strategy;
+  stickyCookie?: string;
   health?: { path: string; intervalMs: number; timeoutMs: number; rise: number; fall: number };
   maxFails: number;
   ejectMs: number;
@@ -119,6 +122,7 @@ export function settingsFrom(f: RawFlags, file: FileConfig | null): Settings {
     dryRun: f.dryRun,
     listen: listenRaw ? parseListen(listenRaw) : undefined,
     routes,
+    stickyCookie: f.stickyCookie || undefined,
     strategy: f.balance ?? ((file?.balance as Strategy | undefined) ?? 'round-robin'),
     health: healthPath
       ? { path: healthPath, intervalMs: parseDurationMs(f.healthInterval, '--health-interval'), timeoutMs: parseDurationMs(f.healthTimeout, '--health-timeout'), rise: f.healthRise, fall: f.healthFall }

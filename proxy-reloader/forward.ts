@@ -17,8 +17,8 @@ export interface ForwardTarget {
 }
 
 export interface ForwardHooks {
-  /** The upstream answered (headers arrived). */
-  onResponse(): void;
+  /** The upstream answered (headers arrived); may return headers to add to the answer. */
+  onResponse(): Record<string, string> | undefined;
   /** No answer came from the upstream (nothing was sent to the client yet). */
   onError(err: NodeJS.ErrnoException): void;
 }
@@ -61,8 +61,9 @@ export class UpstreamClients {
       { path: req.url ?? '/', method: (req.method ?? 'GET') as 'GET', headers: forwardedHeaders(req) as Record<string, string>, body: bodyless ? undefined : req, signal: abort.signal },
       ({ statusCode, headers }) => {
         answered = true;
-        hooks.onResponse();
+        const extra = hooks.onResponse();
         for (const h of HOP_BY_HOP) delete headers[h];
+        if (extra) for (const [k, v] of Object.entries(extra)) headers[k] = headers[k] === undefined ? v : ([] as string[]).concat(headers[k] as string | string[], v);
         res.writeHead(statusCode, headers as IncomingHttpHeaders);
         return res;
       },

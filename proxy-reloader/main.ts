@@ -76,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
         maxRemovalPct: settings.maxRemovalPct,
         removalGraceMs: settings.removalGraceMs,
         statusPath: settings.statusPath,
+        stickyCookie: settings.stickyCookie,
         logger: root.child({ component: 'proxy' }),
       })
     : null;

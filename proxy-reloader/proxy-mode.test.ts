@@ -145,3 +145,26 @@ test('active health checks take a failing upstream out and bring it back', async
   for (let i = 0; i < 6; i++) bodies.add((await s.get('/')).body);
   assert.deepEqual([...bodies].sort(), ['w1', 'w2']);
 });
+
+test('sticky sessions: the cookie keeps a client on its upstream while it is usable', async (t) => {
+  const s = await setup(t, { stickyCookie: 'berth_sticky' });
+  await s.proxy.start();
+  await s.add('/services/web', 'w1');
+  await s.add('/services/web', 'w2');
+  await waitFor('2 upstreams', () => s.proxy.pools.get('/services/web')!.list().length === 2, 5000, 5);
+  const first = await s.get('/');
+  const cookie = String(first.headers['set-cookie']).split(';')[0]!;
+  assert.match(cookie, /^berth_sticky=[\w-]{16}$/);
+  const withCookie = () => httpExchange(s.proxy.server.port, '/', { host: 'web.test', cookie });
+  for (let i = 0; i < 6; i++) {
+    const r = await withCookie();
+    assert.equal(r.body, first.body);
+    assert.equal(r.headers['set-cookie'], undefined, 'no new cookie while it holds');
+  }
+  // Its upstream goes away: the client moves, and gets a new cookie.
+  await s.kv.delete(`/services/web/${first.body}`);
+  await waitFor('removed', () => s.proxy.pools.get('/services/web')!.list().length === 1, 5000, 5);
+  const moved = await withCookie();
+  assert.notEqual(moved.body, first.body);
+  assert.match(String(moved.headers['set-cookie']), /^berth_sticky=/);
+});

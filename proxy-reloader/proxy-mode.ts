@@ -26,6 +26,8 @@ export interface ProxyModeOptions {
   maxRemovalPct: number;
   removalGraceMs: number;
   statusPath: string;
+  /** Sticky sessions cookie name (off when unset). */
+  stickyCookie?: string;
   logger: Logger;
   clock?: Clock;
 }
@@ -48,7 +50,7 @@ export class ProxyMode {
     this.guard = new RemovalGuard(opts.maxRemovalPct, opts.removalGraceMs);
     this.view = new StoreView({ kv: opts.kv, prefixes: this.table.serviceDirs(), logger: opts.logger, onChange: () => this.sync() });
     this.health = opts.health ? new HealthChecker(this.pools, opts.health, opts.logger) : null;
-    this.server = new ProxyServer({ routes: this.table, pools: this.pools, logger: opts.logger, statusPath: opts.statusPath, status: () => this.status() });
+    this.server = new ProxyServer({ routes: this.table, pools: this.pools, logger: opts.logger, statusPath: opts.statusPath, stickyCookie: opts.stickyCookie, status: () => this.status() });
   }
 
   /** Listens at once (answering 503 until upstreams are known) and starts watching. */

@@ -11,13 +11,25 @@ import httpProxy from 'http-proxy';
 import type { Logger } from '../lib/log.ts';
 import { UpstreamClients } from './forward.ts';
 import type { Route, RouteTable } from './routes.ts';
-import type { Member, UpstreamPool } from './upstream-pool.ts';
+import { stickyIdOf, type Member, type UpstreamPool } from './upstream-pool.ts';
+
+/** The value of cookie `name` in a Cookie header, or undefined. */
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
 
 export interface ProxyServerOptions {
   routes: RouteTable;
   /** The pool of each service directory. */
   pools: ReadonlyMap<string, UpstreamPool>;
   logger: Logger;
+  /** Sticky sessions: the cookie naming the upstream ('' or undefined = off). */
+  stickyCookie?: string;
   /** Path answered with the status JSON ('' to turn it off). */
   statusPath: string;
   status(): unknown;
@@ -116,7 +128,8 @@ export class ProxyServer {
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, route: Route, pool: UpstreamPool, tried: Set<string>): void {
-    const member = pool.pick(tried);
+    const sticky = this.opts.stickyCookie ? readCookie(req.headers.cookie, this.opts.stickyCookie) : undefined;
+    const member = (sticky !== undefined ? pool.pickSticky(sticky, tried) : null) ?? pool.pick(tried);
     if (!member) {
       if (tried.size > 0) return this.badGateway(res, route, 'no other upstream to retry on');
       return this.unavailable(res, route, pool);
@@ -130,7 +143,11 @@ export class ProxyServer {
     };
     res.once('close', finish);
     this.clients.forward(req, res, member, {
-      onResponse: () => pool.succeed(member),
+      onResponse: () => {
+        pool.succeed(member);
+        const id = this.opts.stickyCookie ? stickyIdOf(member.address) : undefined;
+        return id !== undefined && id !== sticky ? { 'set-cookie': `${this.opts.stickyCookie}=${id}; Path=/; HttpOnly; SameSite=Lax` } : undefined;
+      },
       onError: (err) => this.failedAttempt(req, res, route, pool, tried, member, err, finish),
     });
   }

@@ -4,10 +4,24 @@
  * health (set by the checker), and draining (a removed upstream finishes its in-flight
  * requests and is forgotten). Pure: time comes from the injected clock.
  */
+import { createHash } from 'node:crypto';
 import type { Clock } from './clock.ts';
 import type { Upstream } from './services.ts';
 
 export type Strategy = 'round-robin' | 'least-conn';
+
+const stickyIds = new Map<string, string>();
+
+/** The cookie value naming an upstream: a hash, so the cookie does not reveal internal addresses. */
+export function stickyIdOf(address: string): string {
+  let id = stickyIds.get(address);
+  if (id === undefined) {
+    id = createHash('sha256').update(address).digest('base64url').slice(0, 16);
+    if (stickyIds.size > 10_000) stickyIds.clear();
+    stickyIds.set(address, id);
+  }
+  return id;
+}
 
 /** One upstream's live state. */
 export interface Member {
@@ -115,6 +129,13 @@ export class UpstreamPool {
   fail(m: Member): void {
     m.consecutiveFailures++;
     if (m.consecutiveFailures >= this.opts.maxFails) m.ejectedUntil = this.opts.clock.now() + this.opts.ejectMs;
+  }
+
+  /** The usable upstream whose sticky id is `stickyId` (sticky sessions), or null. */
+  pickSticky(stickyId: string, exclude: ReadonlySet<string> = new Set()): Member | null {
+    const now = this.opts.clock.now();
+    for (const m of this.members.values()) if (stickyIdOf(m.address) === stickyId && this.usable(m, now, exclude)) return m;
+    return null;
   }
 
   /** The checker's verdict on `address`. */
