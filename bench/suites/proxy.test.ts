@@ -14,5 +14,5 @@ test('proxy bench suite produces its rows', { timeout: 120_000 }, async (t) => {
   assert.ok(Number.isFinite(rows[1]!.results.berth?.value) && Number.isFinite(rows[1]!.results.etcd?.value), 'berth proxy and nginx');
   assert.equal(rows[1]!.results.berth?.errors, 0, rows[1]!.results.berth?.note);
   assert.equal(rows[1]!.results.etcd?.errors, 0, rows[1]!.results.etcd?.note);
-  assert.ok(Number.isFinite(rows[2]!.results.berth?.value), 'join latency');
+  assert.ok(Number.isFinite(rows[2]!.results.berth?.value) && Number.isFinite(rows[2]!.results.etcd?.value), 'join latency');
 });

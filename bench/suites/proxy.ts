@@ -38,23 +38,24 @@ async function load(urls: string[], settings: BenchSettings, progress: Progress)
   return { value: r.rps, unit: 'req/s', p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors, note: r.firstError };
 }
 
-/** Key write -> first request served by the new upstream, through berth's proxy, `rounds` times. */
-async function joinLatency(kv: HttpKvBackend, proxyPort: number, rounds: number): Promise<{ p50: number; max: number }> {
+/** Key write -> first request served by the new upstream, through the proxy on `port`, `rounds` times. */
+async function joinLatency(kv: HttpKvBackend, port: number, rounds: number, tag: string): Promise<{ p50: number; max: number }> {
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    const b = await startBackend(`join${i}`);
+    const b = await startBackend(`join-${tag}${i}`);
     let probing = true;
     const probes = Array.from({ length: 4 }, async () => {
-      while (probing) await httpExchange(proxyPort, '/').catch(() => undefined);
+      while (probing) await httpExchange(port, '/').catch(() => undefined);
     });
     await new Promise((r) => setTimeout(r, 50));
     const t0 = performance.now();
-    await kv.set(`/services/bench/join${i}`, b.address);
+    await kv.set(`/services/bench/join-${tag}${i}`, b.address);
     await waitFor('new upstream served', () => b.firstHitAt !== null, 10_000, 1);
     times.push(b.firstHitAt! - t0);
     probing = false;
     await Promise.all(probes);
-    await kv.delete(`/services/bench/join${i}`);
+    await kv.delete(`/services/bench/join-${tag}${i}`);
+    await new Promise((r) => setTimeout(r, 300)); // let the removal settle (an nginx reload) before the next round
     await b.kill();
   }
   const sorted = Float64Array.from(times).sort();
@@ -66,7 +67,7 @@ export async function proxySuite(settings: BenchSettings, progress: Progress): P
   const rows: Row[] = [
     { suite, name: `direct to 2 backends, ${CONNECTIONS} conn (berth column)`, lowerIsBetter: false, results: {} },
     { suite, name: `berth proxy vs nginx 1 worker (etcd column), ${CONNECTIONS} conn`, lowerIsBetter: false, results: {} },
-    { suite, name: 'key write → new upstream serving (berth proxy), max of 10', lowerIsBetter: true, results: {} },
+    { suite, name: 'key write → new upstream serving, max of 10 (berth proxy vs nginx + template mode, wait 1ms:20ms)', lowerIsBetter: true, results: {} },
   ];
   const dir = await mkdtemp(join(tmpdir(), 'berth-proxy-bench-'));
   const cluster = await startCluster('berth', 1);
@@ -107,10 +108,20 @@ export async function proxySuite(settings: BenchSettings, progress: Progress): P
     rows[1]!.results.berth = median(runs.berth);
     rows[1]!.results.etcd = median(runs.nginx);
 
-    progress.start('proxy: key write → new upstream serving');
-    const j = await joinLatency(kv, proxyPort, 10);
+    progress.start('proxy: key write → new upstream serving through berth proxy');
+    const j = await joinLatency(kv, proxyPort, 10, 'berth');
     rows[2]!.results.berth = { value: j.max, unit: 'ms', p50Ms: j.p50, p99Ms: j.max };
     progress.done(`p50 ${j.p50.toFixed(1)} ms, max ${j.max.toFixed(1)} ms`);
+    // The same through nginx, kept current by template mode (render, nginx -t, reload), as confd would.
+    const live = join(dir, 'live.yaml');
+    await writeFile(live, `store: [${cluster.clientUrls[0]}]\nwatch: [/services/bench]\nwait: 1ms:20ms\ntemplates:\n  - source: ${join(root, 'templates/nginx-upstreams.conf.hbs')}\n    dest: ${dest}\n    check: ${nginx.testCommand}\n    reload: ${nginx.reloadCommand}\n    vars: { listen: "127.0.0.1:${nginxPort}", balance: "round_robin", keepalive: ${CONNECTIONS} }\n`);
+    const reloader = startProcess(process.execPath, [join(root, 'bin/berth'), 'proxy-reloader', '--config', live, '--log-level', 'info']);
+    stops.push(() => reloader.stop());
+    await waitFor('template mode running', () => reloader.output().includes('"msg":"running"'), 20_000);
+    progress.start('proxy: key write → new upstream serving through nginx (template mode)');
+    const n = await joinLatency(kv, nginxPort, 10, 'nginx');
+    rows[2]!.results.etcd = { value: n.max, unit: 'ms', p50Ms: n.p50, p99Ms: n.max };
+    progress.done(`p50 ${n.p50.toFixed(1)} ms, max ${n.max.toFixed(1)} ms`);
   } finally {
     for (const stop of stops.reverse()) await stop();
     await kv.close();
