@@ -29,6 +29,7 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'listen', type: 'string', default: undefined, help: 'built-in proxy mode: address to listen on, e.g. 127.0.0.1:8080' },
   { name: 'route', type: 'string', repeatable: true, default: [], help: 'built-in proxy: host=/services/x or /prefix/=/services/y (repeatable)' },
   { name: 'balance', type: 'enum', choices: ['round-robin', 'least-conn'], default: undefined, help: 'built-in proxy balancing (default round-robin)' },
+  { name: 'slow-start', type: 'string', default: '0', help: 'built-in proxy: ramp a new upstream\'s share of requests up over this time, e.g. 10s (0 = off)' },
   { name: 'sticky-cookie', type: 'string', default: undefined, help: 'built-in proxy: sticky sessions through this cookie (off when unset)' },
   { name: 'health-path', type: 'string', default: undefined, help: 'built-in proxy: active health check path (off when unset)' },
   { name: 'health-interval', type: 'string', default: '2s', help: 'active health check interval' },
@@ -60,6 +61,7 @@ export interface RawFlags {
   route: string[];
   balance?: Strategy;
   stickyCookie?: string;
+  slowStart: string;
   healthPath?: string;
   healthInterval: string;
   healthTimeout: string;
@@ -85,6 +87,7 @@ export interface Settings {
   routes: Route[];
   strategy: Strategy;
   stickyCookie?: string;
+  slowStartMs: number;
   health?: { path: string; intervalMs: number; timeoutMs: number; rise: number; fall: number };
   maxFails: number;
   ejectMs: number;
@@ -123,6 +126,7 @@ export function settingsFrom(f: RawFlags, file: FileConfig | null): Settings {
     listen: listenRaw ? parseListen(listenRaw) : undefined,
     routes,
     stickyCookie: f.stickyCookie || undefined,
+    slowStartMs: parseDurationMs(f.slowStart, '--slow-start'),
     strategy: f.balance ?? ((file?.balance as Strategy | undefined) ?? 'round-robin'),
     health: healthPath
       ? { path: healthPath, intervalMs: parseDurationMs(f.healthInterval, '--health-interval'), timeoutMs: parseDurationMs(f.healthTimeout, '--health-timeout'), rise: f.healthRise, fall: f.healthFall }

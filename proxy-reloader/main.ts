@@ -77,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
         removalGraceMs: settings.removalGraceMs,
         statusPath: settings.statusPath,
         stickyCookie: settings.stickyCookie,
+        slowStartMs: settings.slowStartMs,
         logger: root.child({ component: 'proxy' }),
       })
     : null;

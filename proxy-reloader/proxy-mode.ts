@@ -26,6 +26,8 @@ export interface ProxyModeOptions {
   maxRemovalPct: number;
   removalGraceMs: number;
   statusPath: string;
+  /** Slow start ramp for new upstreams in ms (0 = off). */
+  slowStartMs?: number;
   /** Sticky sessions cookie name (off when unset). */
   stickyCookie?: string;
   logger: Logger;
@@ -46,7 +48,7 @@ export class ProxyMode {
   constructor(private readonly opts: ProxyModeOptions) {
     this.clock = opts.clock ?? systemClock;
     this.table = new RouteTable(opts.routes);
-    for (const dir of this.table.serviceDirs()) this.pools.set(dir, new UpstreamPool({ strategy: opts.strategy, maxFails: opts.maxFails, ejectMs: opts.ejectMs, clock: this.clock }));
+    for (const dir of this.table.serviceDirs()) this.pools.set(dir, new UpstreamPool({ strategy: opts.strategy, maxFails: opts.maxFails, ejectMs: opts.ejectMs, clock: this.clock, slowStartMs: opts.slowStartMs }));
     this.guard = new RemovalGuard(opts.maxRemovalPct, opts.removalGraceMs);
     this.view = new StoreView({ kv: opts.kv, prefixes: this.table.serviceDirs(), logger: opts.logger, onChange: () => this.sync() });
     this.health = opts.health ? new HealthChecker(this.pools, opts.health, opts.logger) : null;

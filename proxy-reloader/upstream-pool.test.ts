@@ -66,3 +66,24 @@ test('unhealthy (active check) upstreams are skipped; none healthy gives null', 
   assert.equal(p.pick(), null);
   assert.equal(p.healthyCount(), 0);
 });
+
+test('slow start ramps a new upstream from no share to a full share', async () => {
+  const { Rand } = await import('../lib/rand.ts');
+  const rand = new Rand(7);
+  const clock = new FakeClock();
+  const p = new UpstreamPool({ strategy: 'round-robin', maxFails: 2, ejectMs: 1000, clock, slowStartMs: 10_000, random: () => rand.float() });
+  p.update([up(1)]);
+  clock.advance(20_000);
+  p.update([up(1), up(2)]);
+  const shareOfNew = () => {
+    let n = 0;
+    for (let i = 0; i < 2000; i++) if (p.pick()!.address === up(2).address) n++;
+    return n / 2000;
+  };
+  assert.ok(shareOfNew() < 0.02, 'just added: almost nothing');
+  clock.advance(5000);
+  const half = shareOfNew();
+  assert.ok(half > 0.2 && half < 0.4, `half way: ${half}`);
+  clock.advance(5000);
+  assert.equal(shareOfNew(), 0.5, 'ramp done: an equal share');
+});

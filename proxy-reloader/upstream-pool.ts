@@ -49,6 +49,10 @@ export interface PoolOptions {
   /** How long an ejected upstream sits out before it is tried again. */
   ejectMs: number;
   clock: Clock;
+  /** Slow start: a new upstream's share of requests ramps from 0 to full over this time (0 = off). */
+  slowStartMs?: number;
+  /** Draws in [0, 1) for slow start (a seeded Rand's `float` in tests). */
+  random?: () => number;
 }
 
 export class UpstreamPool {
@@ -98,6 +102,7 @@ export class UpstreamPool {
     let candidates = all.filter((m) => this.usable(m, now, exclude));
     if (candidates.length === 0) candidates = all.filter((m) => !m.draining && m.healthy && !exclude.has(m.address));
     if (candidates.length === 0) return null;
+    candidates = this.applySlowStart(candidates, now);
     const start = this.rr++ % candidates.length;
     if (this.opts.strategy === 'round-robin') return candidates[start]!;
     let best = candidates[start]!;
@@ -106,6 +111,18 @@ export class UpstreamPool {
       if (m.inflight < best.inflight) best = m;
     }
     return best;
+  }
+
+  /**
+   * Slow start: an upstream younger than slowStartMs stays a candidate with probability
+   * age / slowStartMs, so its share ramps up linearly. Never removes the last candidate.
+   */
+  private applySlowStart(candidates: Member[], now: number): Member[] {
+    const ramp = this.opts.slowStartMs ?? 0;
+    if (ramp <= 0 || candidates.length < 2) return candidates;
+    const random = this.opts.random ?? Math.random;
+    const kept = candidates.filter((m) => now - m.addedAt >= ramp || random() < (now - m.addedAt) / ramp);
+    return kept.length > 0 ? kept : candidates;
   }
 
   begin(m: Member): void {
