@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only single,cluster,failover,fanout,scale,curve] [--stores berth,etcd]`
+ * `npm run bench [-- --quick] [--only single,cluster,failover,fanout,scale,curve,proxy] [--stores berth,etcd]`
  * Runs berth and etcd 3.4 side by side on loopback with fsync on, and prints one table with the
  * berth/etcd ratios. Results (JSON and SVG charts) go to bench/results/ (or --out).
  */
@@ -13,16 +13,19 @@ import { markdownTable, writeReport } from './report.ts';
 import { curveSuite } from './suites/curve.ts';
 import { failoverSuite } from './suites/failover.ts';
 import { fanoutSuite } from './suites/fanout.ts';
+import { proxySuite } from './suites/proxy.ts';
 import { scaleSuite } from './suites/scale.ts';
 import { throughputSuite } from './suites/throughput.ts';
 import type { BenchSettings, Row } from './types.ts';
 
-const SUITES = ['single', 'cluster', 'failover', 'fanout', 'curve', 'scale'] as const;
+const SUITES = ['single', 'cluster', 'failover', 'fanout', 'curve', 'scale', 'proxy'] as const;
+/** proxy compares proxies, not stores (its rows are not berth-vs-etcd): run it with --only proxy. */
+const DEFAULT_SUITES = SUITES.filter((s) => s !== 'proxy');
 type SuiteName = (typeof SUITES)[number];
 
 const specs: FlagSpec[] = [
   { name: 'quick', type: 'bool', default: false, help: 'short rows and small sizes (a smoke test, under 2 minutes)', env: null },
-  { name: 'only', type: 'list', default: [...SUITES], help: `suites to run: ${SUITES.join(', ')}`, env: null },
+  { name: 'only', type: 'list', default: [...DEFAULT_SUITES], help: `suites to run: ${SUITES.join(', ')} (proxy only when named)`, env: null },
   { name: 'stores', type: 'list', default: ['berth', 'etcd'], help: 'stores to measure', env: null },
   { name: 'seconds', type: 'number', default: undefined, min: 0.2, help: 'seconds per throughput row (default 10, 1 with --quick)', env: null },
   { name: 'out', type: 'string', default: 'bench/results', help: 'where results.json and the charts go', env: null },
@@ -61,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
     fanout: () => fanoutSuite(settings, progress),
     curve: () => curveSuite(settings, progress),
     scale: () => scaleSuite(settings, progress),
+    proxy: () => proxySuite(settings, progress),
   };
   for (const name of SUITES) if (values.only.includes(name)) rows.push(...(await run[name]()));
   const table = markdownTable(rows);
