@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 
 /** A short HTTP exchange with any Host header (fetch may not set Host). */
-export function httpExchange(port: number, path: string, opts: { host?: string; method?: string; body?: string; cookie?: string; agent?: Agent | false } = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+export function httpExchange(port: number, path: string, opts: { host?: string; method?: string; body?: string; cookie?: string; agent?: Agent | false; timeoutMs?: number } = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (opts.host) headers.host = opts.host;
@@ -13,6 +13,7 @@ export function httpExchange(port: number, path: string, opts: { host?: string; 
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
       res.on('error', reject);
     });
+    if (opts.timeoutMs !== undefined) req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)));
     req.on('error', reject);
     req.end(opts.body);
   });
