@@ -4,7 +4,8 @@
  * /v2/machines, /version, /health, /metrics and /dashboard. `close()` stops accepting, ends
  * open watches and waits for in-flight requests.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
@@ -14,6 +15,10 @@ import { handleHealth, handleMembers, handleStats, handleVersion } from './clust
 import { KeysHandler, type KeysLimits } from './keys-handler.ts';
 import { ServerMetrics } from './metrics.ts';
 import { COMMON_HEADERS, writeText } from './responses.ts';
+import { AuthHandlers, writeNoAuth } from './auth-handlers.ts';
+import { Authorizer } from './authorizer.ts';
+import { PasswordVerifier } from './passwords.ts';
+import type { TlsMaterial } from '../transport/tls-material.ts';
 
 export interface ClientServerDeps {
   node: StoreNode;
@@ -24,7 +29,16 @@ export interface ClientServerDeps {
   limits?: Partial<KeysLimits>;
   /** Slow-client guard: a request's headers must arrive within this many ms. */
   headersTimeoutMs?: number;
+  /** Slow-client guard: a whole request (headers and body) must arrive within this many ms. */
+  requestTimeoutMs?: number;
+  /** Certificate and key for https:// listen URLs; `ca` verifies client certificates. */
+  tls?: TlsMaterial;
+  /** --client-cert-auth: refuse TLS clients without a certificate signed by `tls.ca`; CN names the user. */
+  clientCertAuth?: boolean;
 }
+
+/** Largest request head (request line + headers) accepted; bigger gets 431. */
+export const MAX_HEADER_BYTES = 64 * 1024;
 
 export interface ClientServer {
   /** The bound URLs (port 0 resolved). */
@@ -56,7 +70,9 @@ export function canonicalPath(p: string): string {
 export async function startClientServer(deps: ClientServerDeps): Promise<ClientServer> {
   const limits: KeysLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   const metrics = new ServerMetrics(deps.metrics);
-  const keys = new KeysHandler(deps.node, deps.clusterId, limits, metrics, deps.logger);
+  const authz = new Authorizer(deps.node, new PasswordVerifier(), deps.clientCertAuth ?? false);
+  const auth = new AuthHandlers(deps.node, authz, deps.clusterId, limits.maxRequestBytes);
+  const keys = new KeysHandler(deps.node, deps.clusterId, limits, metrics, deps.logger, (req, key, recursive) => authz.hasKeyAccess(req, key, recursive));
   const dashboard = new DashboardRoutes({ node: deps.node, logger: deps.logger, metrics: deps.metrics });
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -79,8 +95,12 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
       return;
     }
     metrics.receivedRequest(req.method ?? 'GET');
-    if (path === '/v2/keys' || path.startsWith('/v2/keys/')) return keys.handle(req, res, path.slice('/v2/keys'.length) || '/', query);
-    if (path === '/v2/members' || path.startsWith('/v2/members/')) return handleMembers(req, res, deps.node, deps.clusterId, path.slice('/v2/members'.length), limits.maxRequestBytes);
+    if (path === '/v2/keys' || path.startsWith('/v2/keys/')) return keys.handle(req, res, path.slice('/v2/keys'.length) || '/', query, path.slice('/v2/keys'.length));
+    if (path.startsWith('/v2/auth/') && (await auth.handle(req, res, path))) return;
+    if (path === '/v2/members' || path.startsWith('/v2/members/')) {
+      if (['GET', 'POST', 'DELETE', 'PUT'].includes(req.method ?? '') && !(await authz.hasWriteRootAccess(req))) return writeNoAuth(res);
+      return handleMembers(req, res, deps.node, deps.clusterId, path.slice('/v2/members'.length), limits.maxRequestBytes);
+    }
     if (path.startsWith('/v2/stats/')) return handleStats(req, res, deps.node, path.slice('/v2/stats/'.length));
     if (path === '/v2/machines') return void res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end(deps.node.members().flatMap((m) => m.clientURLs).join(', '));
     if (path === '/version') return handleVersion(res);
@@ -97,14 +117,29 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
   const urls: string[] = [];
   for (const listen of deps.listenUrls) {
     const u = new URL(listen);
-    if (u.protocol !== 'http:') throw new Error(`${listen}: only http:// client URLs are supported so far`);
-    const server = createServer({ headersTimeout: deps.headersTimeoutMs ?? 10_000, requestTimeout: 0, keepAliveTimeout: 30_000 }, (req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       route(req, res).catch((err: unknown) => {
-        deps.logger.error({ err }, 'client request failed');
+        deps.logger.error({ err, method: req.method }, 'client request failed');
         if (!res.headersSent) writeText(res, 500, 'internal server error');
         else res.end();
       });
-    });
+    };
+    const httpOptions: ServerOptions = {
+      headersTimeout: deps.headersTimeoutMs ?? 10_000,
+      requestTimeout: deps.requestTimeoutMs ?? 30_000,
+      keepAliveTimeout: 30_000,
+      maxHeaderSize: MAX_HEADER_BYTES,
+    };
+    let server: Server;
+    if (u.protocol === 'https:') {
+      if (!deps.tls) throw new Error(`${listen}: an https:// URL needs --cert-file and --key-file (or --auto-tls)`);
+      const clientCertAuth = deps.clientCertAuth ?? false;
+      server = createHttpsServer({ ...httpOptions, cert: deps.tls.cert, key: deps.tls.key, ca: deps.tls.ca, requestCert: clientCertAuth, rejectUnauthorized: clientCertAuth, handshakeTimeout: 10_000 }, handler);
+    } else if (u.protocol === 'http:') {
+      server = createServer(httpOptions, handler);
+    } else {
+      throw new Error(`${listen}: expected http:// or https://`);
+    }
     server.on('clientError', (err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy(err);
@@ -115,7 +150,7 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
       server.listen(Number(u.port || 80), host, () => resolve());
     });
     const addr = server.address() as AddressInfo;
-    urls.push(`http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`);
+    urls.push(`${u.protocol}//${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`);
     servers.push(server);
   }
   deps.logger.info({ urls }, 'serving client requests');

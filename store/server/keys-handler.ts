@@ -31,9 +31,11 @@ export class KeysHandler {
     private readonly limits: KeysLimits,
     private readonly metrics: ServerMetrics,
     private readonly logger: Logger,
+    /** etcd's hasKeyPrefixAccess: may this request touch `key` (the raw path after /v2/keys)? */
+    private readonly authorize: (req: IncomingMessage, key: string, recursive: boolean) => Promise<boolean> = async () => true,
   ) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, keyPath: string, query: URLSearchParams): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, keyPath: string, query: URLSearchParams, authKey = keyPath): Promise<void> {
     const method = req.method ?? 'GET';
     if (!ALLOWED.includes(method)) return methodNotAllowed(res, ALLOWED);
     res.setHeader('X-Etcd-Cluster-ID', this.clusterId);
@@ -55,6 +57,9 @@ export class KeysHandler {
       }
       if (e instanceof EtcdError) return writeEtcdError(res, e);
       throw e;
+    }
+    if (!(await this.authorize(req, authKey, r.recursive))) {
+      return writeEtcdError(res, new EtcdError(EtcdErrorCode.Unauthorized, 'Insufficient credentials', 0));
     }
     try {
       if (r.wait) return this.watch(req, res, r);
