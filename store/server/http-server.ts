@@ -67,6 +67,16 @@ export function canonicalPath(p: string): string {
   return np;
 }
 
+/** Go's url.URL path escaping, for the Location of a redirect (a raw newline would split headers). */
+export function escapePath(p: string): string {
+  let out = '';
+  for (const byte of Buffer.from(p, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9\-_.~$&+,/:;=@]/.test(c) ? c : '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
 export async function startClientServer(deps: ClientServerDeps): Promise<ClientServer> {
   const limits: KeysLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   const metrics = new ServerMetrics(deps.metrics);
@@ -90,8 +100,9 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
     if (path.includes('\0')) return writeText(res, 400, '400 Bad Request');
     const canonical = canonicalPath(path);
     if (canonical !== path) {
-      res.writeHead(301, { Location: canonical + (q >= 0 ? raw.slice(q) : ''), 'Content-Type': 'text/html; charset=utf-8' });
-      res.end(req.method === 'GET' ? `<a href="${canonical}">Moved Permanently</a>.\n\n` : undefined);
+      const location = escapePath(canonical) + (q >= 0 ? raw.slice(q) : '');
+      res.writeHead(301, { Location: location, 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(req.method === 'GET' ? `<a href="${location.replace(/&/g, '&amp;').replace(/"/g, '&#34;').replace(/</g, '&lt;')}">Moved Permanently</a>.\n\n` : undefined);
       return;
     }
     metrics.receivedRequest(req.method ?? 'GET');
