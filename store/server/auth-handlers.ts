@@ -10,7 +10,7 @@ import type { Role, StoredUser } from '../auth/types.ts';
 import type { StoreNode } from '../node/types.ts';
 import { BadJson, decodeRole, decodeUser, parseJsonBody } from './auth-json.ts';
 import type { Authorizer } from './authorizer.ts';
-import { readBody } from './form.ts';
+import { BodyTooLarge, readBody } from './form.ts';
 import { hashPassword } from './passwords.ts';
 import { methodNotAllowed } from './responses.ts';
 
@@ -64,6 +64,10 @@ export class AuthHandlers {
       if (res.headersSent) res.end();
       else if (e instanceof AuthError) writeAuthMessage(res, e.status, e.message);
       else if (e instanceof BadJson) writeAuthMessage(res, 400, 'Invalid JSON in request body.');
+      else if (e instanceof BodyTooLarge) {
+        res.setHeader('Connection', 'close');
+        writeAuthMessage(res, 413, `request body is larger than --max-request-bytes (${e.limit} bytes)`);
+      }
       else throw e;
     }
     return true;

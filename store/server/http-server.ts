@@ -50,6 +50,7 @@ export const DEFAULT_LIMITS: KeysLimits = {
   maxRequestBytes: 1.5 * 1024 * 1024,
   maxKeyBytes: 8192,
   watchTimeoutMs: 5 * 60_000,
+  maxWatchesPerConnection: 8,
 };
 
 /** Go's ServeMux path cleaning: the canonical form a request is redirected to. */
@@ -140,6 +141,8 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
       requestTimeout: deps.requestTimeoutMs ?? 30_000,
       keepAliveTimeout: 30_000,
       maxHeaderSize: MAX_HEADER_BYTES,
+      // How often stalled connections are checked against the timeouts above (default 30 s).
+      connectionsCheckingInterval: 1000,
     };
     let server: Server;
     if (u.protocol === 'https:') {
@@ -151,9 +154,13 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
     } else {
       throw new Error(`${listen}: expected http:// or https://`);
     }
-    server.on('clientError', (err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy(err);
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return void socket.destroy(err);
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      // destroySoon: the server's sockets allow half-open, so end() alone would leave the
+      // connection (and its descriptor) to a client that never closes its side.
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+      (socket as import('node:net').Socket).destroySoon();
     });
     const host = u.hostname.replace(/^\[|\]$/g, '');
     await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../lib/testing/process.ts';
+import { readClientTls } from '../../lib/tls-flags.ts';
+import { HttpKvBackend } from '../client/http-backend.ts';
 import { memberSpecs, startMember, type RunningMember } from './tls-testing/berth-member.ts';
 import { httpsRequest, putForm, type TlsClientOptions } from './tls-testing/https-request.ts';
 import { makeTestCa, type CertFiles } from './tls-testing/throwaway-ca.ts';
@@ -57,6 +59,24 @@ test('client TLS with --client-cert-auth: no cert and another CA are refused, a 
   assert.equal((await httpsRequest(`${url}/v2/keys/app/x`, nobody, { headers: basic('alice', 'alicepw') })).status, 200, 'basic auth beats the CN');
   assert.equal((await httpsRequest(`${url}/v2/keys/app/x`, root, { headers: basic('alice', 'wrong') })).status, 401, 'a wrong password is nobody, even with a root CN');
   assert.equal((await putForm(`${url}/v2/keys/app/x`, root, 'by-root')).status, 200);
+
+  // The companions' client (HttpKvBackend) with the --cacert/--cert/--key helper.
+  const rootCert = ca.issue('root');
+  const kv = new HttpKvBackend({ endpoints: [url], tls: readClientTls({ cacert: ca.cert, cert: rootCert.cert, key: rootCert.key }) });
+  t.after(() => kv.close());
+  await kv.set('/app/from-client', 'over tls');
+  assert.equal((await kv.get('/app/from-client')).node?.value, 'over tls');
+});
+
+test('--auto-tls and --peer-auto-tls: a two-member cluster over self-signed TLS', { timeout: 120_000 }, async (t) => {
+  const specs = await memberSpecs('auto', 2, 'https', 'https');
+  const members: RunningMember[] = [];
+  t.after(() => Promise.all(members.map((m) => m.stop())));
+  for (const s of specs) members.push(await startMember(s, specs, ['--auto-tls', '--peer-auto-tls']));
+  const insecure: TlsClientOptions = { insecure: true };
+  await waitFor('a write over self-signed client and peer TLS', async () => (await putForm(`${specs[0]!.clientUrl}/v2/keys/auto`, insecure, 'tls')).status < 300, 40_000);
+  await waitFor('the other member to apply it', async () => (await httpsRequest(`${specs[1]!.clientUrl}/v2/keys/auto`, insecure)).status === 200, 10_000);
+  assert.match(await refused(httpsRequest(`${specs[0]!.clientUrl}/v2/keys/auto`, {})), /^refused/, 'a self-signed certificate passed verification');
 });
 
 test('peer TLS: members with the cluster CA form a cluster; a member with a certificate from another CA cannot join', { timeout: 120_000 }, async (t) => {

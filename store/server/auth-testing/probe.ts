@@ -43,6 +43,7 @@ export async function probe(baseUrl: string, r: ProbeRequest, fetchImpl: typeof 
     return { request, status: res.status, body: 'watching' };
   }
   const text = await res.text();
+  if (r.statusOnly) return { request, status: res.status, body: 'not compared' };
   let body: unknown = text.trim();
   try {
     body = normalizeKeys(JSON.parse(text));

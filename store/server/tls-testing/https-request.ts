@@ -2,6 +2,8 @@
 import { request } from 'node:https';
 
 export interface TlsClientOptions {
+  /** Accept any server certificate (for --auto-tls's self-signed ones). */
+  insecure?: boolean;
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
@@ -15,7 +17,7 @@ export interface SimpleResponse {
 /** Resolves with the answer, rejects when the TLS handshake (or connection) fails. */
 export function httpsRequest(url: string, tls: TlsClientOptions, opts: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<SimpleResponse> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'GET', ca: tls.ca, cert: tls.cert, key: tls.key, headers: opts.headers, agent: false, timeout: 5000 }, (res) => {
+    const req = request(url, { method: opts.method ?? 'GET', ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecure, headers: opts.headers, agent: false, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
