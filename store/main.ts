@@ -142,8 +142,8 @@ export async function main(argv: string[]): Promise<number> {
     snapshotCount: f.snapshotCount,
     logger: logger.child({ component: 'node' }),
     metrics: registry,
-    transportFactory: (self, clusterId, onMessage, onUnreachable, onSnapshotStatus) =>
-      new TcpPeerTransport({ selfId: self, clusterId, listenUrls: f.listenPeerUrls, logger: logger.child({ component: 'transport' }), metrics: registry, onMessage, onUnreachable, onSnapshotStatus, tls: peerTls, clientCertAuth: f.peerClientCertAuth }),
+    transportFactory: (self, clusterId, onMessage, onUnreachable, onSnapshotStatus, onDropped) =>
+      new TcpPeerTransport({ selfId: self, clusterId, listenUrls: f.listenPeerUrls, logger: logger.child({ component: 'transport' }), metrics: registry, onMessage, onUnreachable, onSnapshotStatus, onDropped, tls: peerTls, clientCertAuth: f.peerClientCertAuth }),
   });
   const server = await startClientServer({
     node,

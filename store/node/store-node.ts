@@ -46,7 +46,8 @@ export interface StoreNodeOptions {
   /** Creates the peer transport once ids are known (null: a single member never needs one). */
   /** Called when this member is removed from the cluster (it should shut down, as etcd does). */
   onRemoved?: () => void;
-  transportFactory?: (self: NodeId, clusterId: string, onMessage: (m: Message) => void, onUnreachable: (id: NodeId) => void, onSnapshotStatus: (id: NodeId, ok: boolean) => void) => PeerTransport;
+  /** `onDropped` takes messages that never left this member, so proposals among them can be resent. */
+  transportFactory?: (self: NodeId, clusterId: string, onMessage: (m: Message) => void, onUnreachable: (id: NodeId) => void, onSnapshotStatus: (id: NodeId, ok: boolean) => void, onDropped: (m: Message) => void) => PeerTransport;
   seed?: number;
 }
 
@@ -232,8 +233,34 @@ export class StoreNodeImpl implements StoreNode {
         this.raw.reportSnapshot(id, ok);
         this.kick();
       },
+      (m) => this.resendDroppedProposal(m),
     );
     for (const m of this.registry.list()) if (m.id !== this.id) this.transport.addPeer(m.id, m.peerURLs);
+  }
+
+  /**
+   * A follower forwards proposals to the leader it knows; when that leader has just died the
+   * forward is dropped here and, unanswered, the client's write would time out although a new
+   * leader is elected within an election timeout. A proposal that provably never left this
+   * member cannot be in any log, so proposing it again cannot apply it twice.
+   */
+  private resendDroppedProposal(m: Message): void {
+    if (m.type !== MessageType.MsgProp || this.stopped) return;
+    for (const e of m.entries) {
+      if (e.type !== EntryType.Normal || e.data.length === 0) continue;
+      const id = decodeProposal(e.data).id;
+      if (!this.proposals.has(id)) continue;
+      const retry = () => {
+        if (this.stopped || !this.proposals.has(id)) return;
+        try {
+          this.raw.propose(e.data);
+          this.kick();
+        } catch (err) {
+          if (err instanceof ProposalDroppedError) setTimeout(retry, this.opts.heartbeatMs);
+        }
+      };
+      setTimeout(retry, this.opts.heartbeatMs);
+    }
   }
 
   // ---- the Ready loop ------------------------------------------------------------------------

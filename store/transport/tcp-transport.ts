@@ -26,6 +26,8 @@ export interface TcpTransportOptions {
   onMessage(m: Message): void;
   onUnreachable(id: NodeId): void;
   onSnapshotStatus(id: NodeId, ok: boolean): void;
+  /** A message dropped before it left this process (no connection, queue overflow): safe to resend. */
+  onDropped?(m: Message): void;
   /** Messages queued for one peer before new ones are dropped. */
   maxQueue?: number;
   /** Peer TLS (--peer-cert-file...): used to listen on https:// peer URLs and to dial them. */
@@ -125,18 +127,22 @@ class PeerLink {
 
   private dropQueue(): void {
     this.stats.fail += this.queue.length;
+    const dropped = this.queue;
     this.queue = [];
     this.t.reportUnreachable(this.id);
+    for (const m of dropped) this.t.reportDropped(m);
   }
 
   send(m: Message): void {
     if (!this.connected) {
       this.stats.fail++;
       this.t.reportUnreachable(this.id);
+      this.t.reportDropped(m);
       return;
     }
     if (this.queue.length >= this.t.maxQueue) {
       this.dropQueue();
+      this.t.reportDropped(m);
       return;
     }
     if (m.type === MessageType.MsgHeartbeat && this.heartbeatSentAt === 0) this.heartbeatSentAt = performance.now();
@@ -207,6 +213,10 @@ export class TcpPeerTransport implements PeerTransport {
 
   reportUnreachable(id: NodeId): void {
     if (!this.stopped) this.o.onUnreachable(id);
+  }
+
+  reportDropped(m: Message): void {
+    if (!this.stopped) this.o.onDropped?.(m);
   }
 
   private listen(url: string): Promise<void> {
@@ -296,7 +306,10 @@ export class TcpPeerTransport implements PeerTransport {
       }
       const link = this.links.get(m.to);
       if (link) link.send(m);
-      else this.reportUnreachable(m.to);
+      else {
+        this.reportUnreachable(m.to);
+        this.reportDropped(m);
+      }
     }
   }
 
