@@ -61,18 +61,19 @@ function runCtl(cmd: string, pre: string[], url: string, args: string[]): Run {
   return { code: r.status, stdout: clean(r.stdout), stderr: clean(r.stderr) };
 }
 
-// `berth ctl` against berth and `etcdctl` (v2) against etcd 3.4 run the same auth script:
-// output, errors and exit codes must be equal, line for line.
-test('berth ctl user/role/auth prints what etcdctl prints', { timeout: 180_000 }, async (t) => {
+// The same auth script three ways: `berth ctl` against berth, `etcdctl` (v2) against berth,
+// and `etcdctl` against etcd 3.4. Output, errors and exit codes must be equal, line for line.
+test('berth ctl user/role/auth prints what etcdctl prints, and etcdctl works against berth', { timeout: 180_000 }, async (t) => {
   if (!requireEtcd(t)) return;
-  const [berth, etcd] = await Promise.all([startCluster('berth', 1), startCluster('etcd', 1)]);
+  const [berth, berthForEtcdctl, etcd] = await Promise.all([startCluster('berth', 1), startCluster('berth', 1), startCluster('etcd', 1)]);
   t.after(async () => {
-    await berth.stop();
-    await etcd.stop();
+    await Promise.all([berth.stop(), berthForEtcdctl.stop(), etcd.stop()]);
   });
   for (const args of SCRIPT) {
     const fromBerth = runCtl(process.execPath, [berthBin, 'ctl'], berth.clientUrls[0]!, args);
+    const etcdctlOnBerth = runCtl('etcdctl', [], berthForEtcdctl.clientUrls[0]!, args);
     const fromEtcd = runCtl('etcdctl', [], etcd.clientUrls[0]!, args);
-    assert.deepEqual(fromBerth, fromEtcd, args.join(' '));
+    assert.deepEqual(fromBerth, fromEtcd, `berth ctl: ${args.join(' ')}`);
+    assert.deepEqual(etcdctlOnBerth, fromEtcd, `etcdctl on berth: ${args.join(' ')}`);
   }
 });
