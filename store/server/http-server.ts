@@ -4,9 +4,7 @@
  * /v2/machines, /version, /health, /metrics and /dashboard. `close()` stops accepting, ends
  * open watches and waits for in-flight requests.
  */
-import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
 import type { StoreNode } from '../node/types.ts';
@@ -18,6 +16,7 @@ import { COMMON_HEADERS, writeText } from './responses.ts';
 import { AuthHandlers, writeNoAuth } from './auth-handlers.ts';
 import { Authorizer } from './authorizer.ts';
 import { PasswordVerifier } from './passwords.ts';
+import { listenClientUrl } from './listener.ts';
 import type { TlsMaterial } from '../transport/tls-material.ts';
 
 export interface ClientServerDeps {
@@ -37,8 +36,6 @@ export interface ClientServerDeps {
   clientCertAuth?: boolean;
 }
 
-/** Largest request head (request line + headers) accepted; bigger gets 431. */
-export const MAX_HEADER_BYTES = 64 * 1024;
 
 export interface ClientServer {
   /** The bound URLs (port 0 resolved). */
@@ -127,48 +124,17 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
 
   const servers: Server[] = [];
   const urls: string[] = [];
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    route(req, res).catch((err: unknown) => {
+      deps.logger.error({ err, method: req.method }, 'client request failed');
+      if (!res.headersSent) writeText(res, 500, 'internal server error');
+      else res.end();
+    });
+  };
+  const listenerOptions = { headersTimeoutMs: deps.headersTimeoutMs ?? 10_000, requestTimeoutMs: deps.requestTimeoutMs ?? 30_000, tls: deps.tls, clientCertAuth: deps.clientCertAuth ?? false };
   for (const listen of deps.listenUrls) {
-    const u = new URL(listen);
-    const handler = (req: IncomingMessage, res: ServerResponse) => {
-      route(req, res).catch((err: unknown) => {
-        deps.logger.error({ err, method: req.method }, 'client request failed');
-        if (!res.headersSent) writeText(res, 500, 'internal server error');
-        else res.end();
-      });
-    };
-    const httpOptions: ServerOptions = {
-      headersTimeout: deps.headersTimeoutMs ?? 10_000,
-      requestTimeout: deps.requestTimeoutMs ?? 30_000,
-      keepAliveTimeout: 30_000,
-      maxHeaderSize: MAX_HEADER_BYTES,
-      // How often stalled connections are checked against the timeouts above (default 30 s).
-      connectionsCheckingInterval: 1000,
-    };
-    let server: Server;
-    if (u.protocol === 'https:') {
-      if (!deps.tls) throw new Error(`${listen}: an https:// URL needs --cert-file and --key-file (or --auto-tls)`);
-      const clientCertAuth = deps.clientCertAuth ?? false;
-      server = createHttpsServer({ ...httpOptions, cert: deps.tls.cert, key: deps.tls.key, ca: deps.tls.ca, requestCert: clientCertAuth, rejectUnauthorized: clientCertAuth, handshakeTimeout: 10_000 }, handler);
-    } else if (u.protocol === 'http:') {
-      server = createServer(httpOptions, handler);
-    } else {
-      throw new Error(`${listen}: expected http:// or https://`);
-    }
-    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) return void socket.destroy(err);
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-      // destroySoon: the server's sockets allow half-open, so end() alone would leave the
-      // connection (and its descriptor) to a client that never closes its side.
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
-      (socket as import('node:net').Socket).destroySoon();
-    });
-    const host = u.hostname.replace(/^\[|\]$/g, '');
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(Number(u.port || 80), host, () => resolve());
-    });
-    const addr = server.address() as AddressInfo;
-    urls.push(`${u.protocol}//${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`);
+    const { server, url } = await listenClientUrl(listen, listenerOptions, handler);
+    urls.push(url);
     servers.push(server);
   }
   deps.logger.info({ urls }, 'serving client requests');
