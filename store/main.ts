@@ -90,9 +90,9 @@ function checkUrls(flag: string, urls: string[]): void {
 function resolveTls(prefix: '' | 'peer-', cert: string | undefined, key: string | undefined, ca: string | undefined, certAuth: boolean, auto: boolean, autoDir: string, listenUrls: string[]): TlsMaterial | undefined {
   let material = loadTlsMaterial(prefix, { cert, key, ca });
   const wantsTls = listenUrls.some((u) => u.startsWith('https://'));
+  if (certAuth && !material?.ca) throw new ConfigError(`--${prefix}client-cert-auth`, `needs --${prefix}trusted-ca-file to verify certificates`);
   if (!material && auto && wantsTls) material = autoTlsMaterial(autoDir, ['127.0.0.1', 'localhost', ...listenUrls.map((u) => new URL(u).hostname.replace(/^\[|\]$/g, ''))]);
   if (wantsTls && !material) throw new ConfigError(`--${prefix}cert-file`, `an https:// URL in --listen-${prefix === '' ? 'client' : 'peer'}-urls needs --${prefix}cert-file and --${prefix}key-file, or --${prefix}auto-tls`);
-  if (certAuth && !material?.ca) throw new ConfigError(`--${prefix}client-cert-auth`, `needs --${prefix}trusted-ca-file to verify certificates`);
   return material;
 }
 

@@ -180,6 +180,12 @@ test('berth store refuses bad flags and says which', () => {
     [['--listen-client-urls', 'not a url'], /--listen-client-urls: "not a url" is not a URL/],
     [['--initial-cluster', 'a=http://127.0.0.1:1', '--name', 'b'], /--initial-cluster: does not name this member "b"/],
     [['--initial-cluster-state', 'old'], /--initial-cluster-state: expected one of new, existing/],
+    [['--listen-client-urls', 'https://127.0.0.1:1'], /--cert-file: an https:\/\/ URL in --listen-client-urls needs --cert-file and --key-file, or --auto-tls/],
+    [['--listen-peer-urls', 'https://127.0.0.1:1'], /--peer-cert-file: an https:\/\/ URL in --listen-peer-urls needs/],
+    [['--cert-file', '/nonexistent/cert.pem', '--key-file', '/nonexistent/key.pem'], /--cert-file: cannot read \/nonexistent\/cert.pem: ENOENT/],
+    [['--cert-file', '/nonexistent/cert.pem'], /--key-file: is required with --cert-file/],
+    [['--listen-client-urls', 'ftp://127.0.0.1:1'], /--listen-client-urls: "ftp:\/\/127.0.0.1:1": expected http:\/\/host:port or https:\/\/host:port/],
+    [['--client-cert-auth', '--auto-tls', '--listen-client-urls', 'https://127.0.0.1:1'], /--client-cert-auth: needs --trusted-ca-file/],
   ];
   for (const [args, message] of cases) {
     const r = spawnSync(process.execPath, [berth, 'store', ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, BERTH_DATA_DIR: '/nonexistent/never-created' } });
