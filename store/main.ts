@@ -3,7 +3,7 @@
  * 127.0.0.1:2379 (peers 2380) with its data in ./berth.data. Flags are etcd's; each can also
  * come from BERTH_<FLAG> in the environment.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatHelp, parseConfig, type FlagSpec } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { createRootLogger } from '../lib/log.ts';
@@ -12,6 +12,7 @@ import { startClientServer } from './server/http-server.ts';
 import { parseInitialCluster } from './node/members.ts';
 import { StoreNodeImpl } from './node/store-node.ts';
 import { TcpPeerTransport } from './transport/tcp-transport.ts';
+import { autoTlsMaterial, loadTlsMaterial, type TlsMaterial } from './transport/tls-material.ts';
 
 const specs: FlagSpec[] = [
   { name: 'name', type: 'string', default: 'default', help: 'human-readable name for this member' },
@@ -37,6 +38,8 @@ const specs: FlagSpec[] = [
   { name: 'peer-key-file', type: 'string', default: undefined, help: 'peer TLS key file' },
   { name: 'peer-trusted-ca-file', type: 'string', default: undefined, help: 'peer TLS CA file' },
   { name: 'peer-client-cert-auth', type: 'bool', default: false, help: 'require peer certificates signed by the peer CA' },
+  { name: 'auto-tls', type: 'bool', default: false, help: 'client TLS with a generated self-signed certificate (when --cert-file is not given)' },
+  { name: 'peer-auto-tls', type: 'bool', default: false, help: 'peer TLS with a generated self-signed certificate (when --peer-cert-file is not given)' },
 ];
 
 interface StoreFlags {
@@ -63,6 +66,8 @@ interface StoreFlags {
   peerKeyFile?: string;
   peerTrustedCaFile?: string;
   peerClientCertAuth: boolean;
+  autoTls: boolean;
+  peerAutoTls: boolean;
 }
 
 function checkUrls(flag: string, urls: string[]): void {
@@ -73,10 +78,22 @@ function checkUrls(flag: string, urls: string[]): void {
     } catch {
       throw new ConfigError(`--${flag}`, `"${u}" is not a URL`);
     }
-    if (parsed.protocol === 'https:') throw new ConfigError(`--${flag}`, `"${u}": https is not supported yet (TLS is not built)`);
-    if (parsed.protocol !== 'http:') throw new ConfigError(`--${flag}`, `"${u}": expected http://host:port`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`--${flag}`, `"${u}": expected http://host:port or https://host:port`);
     if (!parsed.port) throw new ConfigError(`--${flag}`, `"${u}": a port is required`);
   }
+}
+
+/**
+ * The TLS material for the client ('') or peer ('peer-') listener: files when given, a
+ * self-signed certificate with --auto-tls, and the checks etcd makes on the combination.
+ */
+function resolveTls(prefix: '' | 'peer-', cert: string | undefined, key: string | undefined, ca: string | undefined, certAuth: boolean, auto: boolean, autoDir: string, listenUrls: string[]): TlsMaterial | undefined {
+  let material = loadTlsMaterial(prefix, { cert, key, ca });
+  const wantsTls = listenUrls.some((u) => u.startsWith('https://'));
+  if (certAuth && !material?.ca) throw new ConfigError(`--${prefix}client-cert-auth`, `needs --${prefix}trusted-ca-file to verify certificates`);
+  if (!material && auto && wantsTls) material = autoTlsMaterial(autoDir, ['127.0.0.1', 'localhost', ...listenUrls.map((u) => new URL(u).hostname.replace(/^\[|\]$/g, ''))]);
+  if (wantsTls && !material) throw new ConfigError(`--${prefix}cert-file`, `an https:// URL in --listen-${prefix === '' ? 'client' : 'peer'}-urls needs --${prefix}cert-file and --${prefix}key-file, or --${prefix}auto-tls`);
+  return material;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -87,9 +104,6 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (f.electionTimeout < 5 * f.heartbeatInterval) {
     throw new ConfigError('--election-timeout', `must be at least 5 × --heartbeat-interval (${5 * f.heartbeatInterval} ms), got ${f.electionTimeout}`);
-  }
-  for (const [flag, v] of [['cert-file', f.certFile], ['key-file', f.keyFile], ['trusted-ca-file', f.trustedCaFile], ['peer-cert-file', f.peerCertFile], ['peer-key-file', f.peerKeyFile], ['peer-trusted-ca-file', f.peerTrustedCaFile]] as const) {
-    if (v) throw new ConfigError(`--${flag}`, 'TLS is not supported yet');
   }
   checkUrls('listen-client-urls', f.listenClientUrls);
   checkUrls('listen-peer-urls', f.listenPeerUrls);
@@ -105,6 +119,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (!initialCluster.some((m) => m.name === f.name)) throw new ConfigError('--initial-cluster', `does not name this member "${f.name}" (--name)`);
 
+  const dataDirForTls = resolve(f.dataDir);
+  const clientTls = resolveTls('', f.certFile, f.keyFile, f.trustedCaFile, f.clientCertAuth, f.autoTls, join(dataDirForTls, 'fixtures', 'client'), f.listenClientUrls);
+  const peerTls = resolveTls('peer-', f.peerCertFile, f.peerKeyFile, f.peerTrustedCaFile, f.peerClientCertAuth, f.peerAutoTls, join(dataDirForTls, 'fixtures', 'peer'), f.listenPeerUrls);
   const root = createRootLogger({ level: f.logLevel, format: f.logFormat });
   const logger = root.child({ member: f.name });
   const registry = ServerMetrics.withDefaults();
@@ -127,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
     logger: logger.child({ component: 'node' }),
     metrics: registry,
     transportFactory: (self, clusterId, events) =>
-      (transport = new TcpPeerTransport({ selfId: self, clusterId, listenUrls: f.listenPeerUrls, logger: logger.child({ component: 'transport' }), metrics: registry, ...events })),
+      (transport = new TcpPeerTransport({ selfId: self, clusterId, listenUrls: f.listenPeerUrls, logger: logger.child({ component: 'transport' }), metrics: registry, ...events, tls: peerTls, clientCertAuth: f.peerClientCertAuth })),
   });
   // A member that cannot take its ports must not run on half-connected.
   let server;
@@ -140,6 +157,8 @@ export async function main(argv: string[]): Promise<number> {
       clusterId: node.status().clusterId,
       metrics: registry,
       limits: { maxRequestBytes: f.maxRequestBytes },
+      tls: clientTls,
+      clientCertAuth: f.clientCertAuth,
     });
   } catch (e) {
     await node.stop();

@@ -1,4 +1,5 @@
 import { pack, unpack } from 'msgpackr';
+import type { AuthCommand } from '../auth/types.ts';
 import type { KvCommand } from '../kv/types.ts';
 import type { ConfChange } from '../raft/types.ts';
 import type { Member } from './types.ts';
@@ -7,7 +8,7 @@ import type { Member } from './types.ts';
 export interface ProposalEnvelope {
   /** `<member id hex>.<counter>`: lets the proposing member find its waiting request. */
   id: string;
-  cmd: KvCommand | PublishCommand;
+  cmd: KvCommand | PublishCommand | AuthCommand;
 }
 
 /** A member announces its name and client URLs to the cluster (etcd's "publish"). */

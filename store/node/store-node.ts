@@ -10,6 +10,8 @@ import { pack, unpack } from 'msgpackr';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
 import { Rand } from '../../lib/rand.ts';
+import { AuthStore, type AuthSnapshot } from '../auth/auth-store.ts';
+import { isAuthCommand, type AuthCommand, type AuthResult } from '../auth/types.ts';
 import { EtcdError, EtcdErrorCode } from '../kv/errors.ts';
 import { Keyspace } from '../kv/keyspace.ts';
 import type { KvCommand, KvEvent } from '../kv/types.ts';
@@ -66,6 +68,8 @@ interface Bootstrap {
 
 export class StoreNodeImpl implements StoreNode {
   readonly keyspace = new Keyspace();
+  /** Users, roles and the auth switch, replicated like the keyspace. */
+  readonly auth = new AuthStore();
   private readonly registry = new MemberRegistry();
   private readonly storage = new MemoryStorage();
   private raw!: RawNode;
@@ -73,7 +77,7 @@ export class StoreNodeImpl implements StoreNode {
   private transport: PeerTransport | null = null;
   private readonly snaps: SnapshotFiles;
   private readonly metrics: NodeMetrics;
-  private readonly proposals = new Map<string, Waiter<KvEvent>>();
+  private readonly proposals = new Map<string, Waiter<unknown>>();
   private readonly confChanges = new Map<string, Waiter<void>>();
   private readonly reads = new Map<string, Waiter<void>>();
   /** ReadIndex answers waiting for apply to catch up. */
@@ -230,8 +234,34 @@ export class StoreNodeImpl implements StoreNode {
         this.raw.reportPeerDown(id);
         this.kick();
       },
+      onDropped: (m) => this.resendDroppedProposal(m),
     });
     for (const m of this.registry.list()) if (m.id !== this.id) this.transport.addPeer(m.id, m.peerURLs);
+  }
+
+  /**
+   * A follower forwards proposals to the leader it knows; when that leader has just died the
+   * forward is dropped here and, unanswered, the client's write would time out although a new
+   * leader is elected within an election timeout. A proposal that provably never left this
+   * member cannot be in any log, so proposing it again cannot apply it twice.
+   */
+  private resendDroppedProposal(m: Message): void {
+    if (m.type !== MessageType.MsgProp || this.stopped) return;
+    for (const e of m.entries) {
+      if (e.type !== EntryType.Normal || e.data.length === 0) continue;
+      const id = decodeProposal(e.data).id;
+      if (!this.proposals.has(id)) continue;
+      const retry = () => {
+        if (this.stopped || !this.proposals.has(id)) return;
+        try {
+          this.raw.propose(e.data);
+          this.kick();
+        } catch (err) {
+          if (err instanceof ProposalDroppedError) setTimeout(retry, this.opts.heartbeatMs);
+        }
+      };
+      setTimeout(retry, this.opts.heartbeatMs);
+    }
   }
 
   // ---- the Ready loop ------------------------------------------------------------------------
@@ -331,9 +361,9 @@ export class StoreNodeImpl implements StoreNode {
       if (waiter) this.settle(this.proposals, p.id, { action: 'set', node: { key: '/', dir: true, expireAtMs: null, modifiedIndex: 0, createdIndex: 0 }, etcdIndex: this.keyspace.index }, null);
       return;
     }
-    let result: KvEvent | KvEvent[];
+    let result: KvEvent | KvEvent[] | AuthResult;
     try {
-      result = this.keyspace.apply(p.cmd);
+      result = isAuthCommand(p.cmd) ? this.auth.apply(p.cmd) : this.keyspace.apply(p.cmd);
     } catch (err) {
       if (waiter) this.settle(this.proposals, p.id, null, err);
       return;
@@ -388,8 +418,9 @@ export class StoreNodeImpl implements StoreNode {
   }
 
   private restoreState(data: Uint8Array): void {
-    const s = unpack(data) as { kv: unknown; members: ReturnType<MemberRegistry['toJSON']> };
+    const s = unpack(data) as { kv: unknown; members: ReturnType<MemberRegistry['toJSON']>; auth?: AuthSnapshot };
     this.keyspace.restore(s.kv);
+    this.auth.restore(s.auth);
     this.registry.restore(s.members);
   }
 
@@ -397,7 +428,7 @@ export class StoreNodeImpl implements StoreNode {
     if (this.appliedIndex - this.snapshotIndex < this.opts.snapshotCount) return;
     const end = this.metrics.snapshotSave.startTimer();
     const index = this.appliedIndex;
-    const data = pack({ kv: this.keyspace.snapshot(), members: this.registry.toJSON() });
+    const data = pack({ kv: this.keyspace.snapshot(), members: this.registry.toJSON(), auth: this.auth.snapshot() });
     const snap = this.storage.createSnapshot(index, this.confState, data);
     await this.snaps.save(snap);
     await this.wal.markSnapshot(index, snap.metadata.term);
@@ -471,6 +502,14 @@ export class StoreNodeImpl implements StoreNode {
   }
 
   propose(cmd: KvCommand | PublishCommand): Promise<KvEvent> {
+    return this.proposeAny(cmd) as Promise<KvEvent>;
+  }
+
+  proposeAuth(cmd: AuthCommand): Promise<AuthResult> {
+    return this.proposeAny(cmd) as Promise<AuthResult>;
+  }
+
+  private proposeAny(cmd: KvCommand | PublishCommand | AuthCommand): Promise<unknown> {
     const id = this.nextId();
     const data = encodeProposal({ id, cmd });
     return this.wait(this.proposals, id, 'write', () => this.raw.propose(data));

@@ -3,6 +3,8 @@
  * The server parses and validates requests; the node orders writes through raft and applies
  * them to the keyspace; the server formats the results.
  */
+import type { AuthStore } from '../auth/auth-store.ts';
+import type { AuthCommand, AuthResult } from '../auth/types.ts';
 import type { KeyspaceApi, KvCommand, KvEvent } from '../kv/types.ts';
 import type { NodeId, StateType } from '../raft/types.ts';
 
@@ -43,6 +45,10 @@ export interface StoreNode {
    * the keyspace raised, or EtcdError 300 on timeout / shutdown.
    */
   propose(cmd: KvCommand): Promise<KvEvent>;
+  /** Users, roles and the auth switch as applied so far (read-only use). */
+  readonly auth: Pick<AuthStore, 'enabled' | 'getUser' | 'getRole' | 'findUser' | 'findRole' | 'userNames' | 'roleNames'>;
+  /** Orders an auth change through raft; rejects with the AuthError etcd would answer. */
+  proposeAuth(cmd: AuthCommand): Promise<AuthResult>;
   /** Resolves when the local keyspace reflects every write committed before the call (ReadIndex). */
   readBarrier(): Promise<void>;
   status(): NodeStatus;

@@ -104,13 +104,75 @@ test('a slow client cannot hold the server', { timeout: 60_000 }, async (t) => {
   const stalls = Array.from({ length: 50 }, () => {
     const s = connect(port, '127.0.0.1', () => s.write('GET /v2/keys/a HTTP/1.1\r\nHost: x\r\n'));
     s.on('error', () => {});
+    s.resume(); // read, so the server's close is seen
     return s;
   });
   t.after(() => stalls.forEach((s) => s.destroy()));
+  // 50 more that send complete headers and then trickle a body that never ends.
+  const trickles = Array.from({ length: 50 }, (_, i) => {
+    const s = connect(port, '127.0.0.1', () => s.write(`PUT /v2/keys/t${i} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\nvalue=`));
+    const drip = setInterval(() => s.writable && s.write('x'), 500);
+    s.on('error', () => {});
+    s.on('close', () => clearInterval(drip));
+    return s;
+  });
+  t.after(() => trickles.forEach((s) => s.destroy()));
   const started = Date.now();
   const res = await fetch(`${url}/v2/keys/slow`, { method: 'PUT', body: new URLSearchParams({ value: 'served' }) });
   assert.equal(res.status, 201);
   assert.ok(Date.now() - started < 2000, 'a normal client waited behind stalled ones');
+  // The server does not wait forever: stalled heads are cut after the 10 s headers timeout.
+  const closedBy = (s: import('node:net').Socket) => new Promise<void>((r) => (s.closed ? r() : s.once('close', () => r())));
+  await Promise.race([Promise.all(stalls.map(closedBy)), new Promise((_, rej) => setTimeout(() => rej(new Error(`${stalls.filter((s) => !s.closed).length} of 50 stalled connections still open after 15 s`)), 15_000))]);
+  const again = await fetch(`${url}/v2/keys/slow`);
+  assert.equal(again.status, 200);
+});
+
+test('oversized heads and bodies and pipelined watches are refused; others keep being served', { timeout: 60_000 }, async (t) => {
+  const cluster = await startCluster('berth', 1);
+  t.after(() => cluster.stop());
+  const url = cluster.clientUrls[0]!;
+  const port = Number(new URL(url).port);
+
+  // A 100 KB header: 431, as Go answers a head over its limit.
+  assert.match(await raw(port, `GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nX-Big: ${'h'.repeat(100_000)}\r\nConnection: close\r\n\r\n`), /^HTTP\/1\.1 431/);
+
+  // A 1 GB body announced and slowly sent: refused at once, and the connection is closed.
+  const huge = await new Promise<{ head: string; ms: number; closed: boolean }>((resolve) => {
+    const started = Date.now();
+    let head = '';
+    const s = connect(port, '127.0.0.1', () => s.write(`PUT /v2/keys/huge HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${2 ** 30}\r\n\r\nvalue=`));
+    const drip = setInterval(() => s.writable && s.write('x'.repeat(1000)), 50);
+    s.on('data', (b) => (head += b.toString()));
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearInterval(drip);
+      resolve({ head, ms: Date.now() - started, closed: true });
+    });
+    setTimeout(() => {
+      clearInterval(drip);
+      s.destroy();
+      resolve({ head, ms: Date.now() - started, closed: false });
+    }, 5000);
+  });
+  assert.match(huge.head, /^HTTP\/1\.1 413/);
+  assert.ok(huge.closed && huge.ms < 3000, `the 1 GB upload held its connection for ${huge.ms} ms`);
+
+  // Auth endpoints have the same limit (a body over it is 413, not an error).
+  const bigRole = await fetch(`${url}/v2/auth/roles/big`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'big', permissions: { kv: { read: ['x'.repeat(2 * 1024 * 1024)] } } }) });
+  assert.equal(bigRole.status, 413);
+
+  // 50 watches pipelined on one connection: the server stops at its per-connection bound.
+  const pipelined = connect(port, '127.0.0.1', () => pipelined.write('GET /v2/keys/w?wait=true HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(50)));
+  pipelined.on('error', () => {});
+  pipelined.on('data', () => {});
+  t.after(() => pipelined.destroy());
+  await new Promise<void>((r) => (pipelined.closed ? r() : pipelined.once('close', () => r())));
+  const stats = (await (await fetch(`${url}/v2/stats/store`)).json()) as { watchers: number };
+  assert.equal(stats.watchers, 0, 'watches of the closed connection are still registered');
+
+  const ok = await fetch(`${url}/v2/keys/after`, { method: 'PUT', body: new URLSearchParams({ value: 'fine' }) });
+  assert.equal(ok.status, 201);
 });
 
 test('berth store refuses bad flags and says which', () => {
@@ -122,6 +184,12 @@ test('berth store refuses bad flags and says which', () => {
     [['--listen-client-urls', 'not a url'], /--listen-client-urls: "not a url" is not a URL/],
     [['--initial-cluster', 'a=http://127.0.0.1:1', '--name', 'b'], /--initial-cluster: does not name this member "b"/],
     [['--initial-cluster-state', 'old'], /--initial-cluster-state: expected one of new, existing/],
+    [['--listen-client-urls', 'https://127.0.0.1:1'], /--cert-file: an https:\/\/ URL in --listen-client-urls needs --cert-file and --key-file, or --auto-tls/],
+    [['--listen-peer-urls', 'https://127.0.0.1:1'], /--peer-cert-file: an https:\/\/ URL in --listen-peer-urls needs/],
+    [['--cert-file', '/nonexistent/cert.pem', '--key-file', '/nonexistent/key.pem'], /--cert-file: cannot read \/nonexistent\/cert.pem: ENOENT/],
+    [['--cert-file', '/nonexistent/cert.pem'], /--key-file: is required with --cert-file/],
+    [['--listen-client-urls', 'ftp://127.0.0.1:1'], /--listen-client-urls: "ftp:\/\/127.0.0.1:1": expected http:\/\/host:port or https:\/\/host:port/],
+    [['--client-cert-auth', '--auto-tls', '--listen-client-urls', 'https://127.0.0.1:1'], /--client-cert-auth: needs --trusted-ca-file/],
   ];
   for (const [args, message] of cases) {
     const r = spawnSync(process.execPath, [berth, 'store', ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, BERTH_DATA_DIR: '/nonexistent/never-created' } });

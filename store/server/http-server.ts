@@ -4,9 +4,7 @@
  * /v2/machines, /version, /health, /metrics and /dashboard. `close()` stops accepting, ends
  * open watches and waits for in-flight requests.
  */
-import { ListenError } from '../../lib/errors.ts';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
 import type { StoreNode } from '../node/types.ts';
@@ -15,6 +13,11 @@ import { handleHealth, handleMembers, handleStats, handleVersion } from './clust
 import { KeysHandler, type KeysLimits } from './keys-handler.ts';
 import { ServerMetrics } from './metrics.ts';
 import { COMMON_HEADERS, writeText } from './responses.ts';
+import { AuthHandlers, writeNoAuth } from './auth-handlers.ts';
+import { Authorizer } from './authorizer.ts';
+import { PasswordVerifier } from './passwords.ts';
+import { listenClientUrl } from './listener.ts';
+import type { TlsMaterial } from '../transport/tls-material.ts';
 
 export interface ClientServerDeps {
   node: StoreNode;
@@ -25,7 +28,14 @@ export interface ClientServerDeps {
   limits?: Partial<KeysLimits>;
   /** Slow-client guard: a request's headers must arrive within this many ms. */
   headersTimeoutMs?: number;
+  /** Slow-client guard: a whole request (headers and body) must arrive within this many ms. */
+  requestTimeoutMs?: number;
+  /** Certificate and key for https:// listen URLs; `ca` verifies client certificates. */
+  tls?: TlsMaterial;
+  /** --client-cert-auth: refuse TLS clients without a certificate signed by `tls.ca`; CN names the user. */
+  clientCertAuth?: boolean;
 }
+
 
 export interface ClientServer {
   /** The bound URLs (port 0 resolved). */
@@ -37,6 +47,7 @@ export const DEFAULT_LIMITS: KeysLimits = {
   maxRequestBytes: 1.5 * 1024 * 1024,
   maxKeyBytes: 8192,
   watchTimeoutMs: 5 * 60_000,
+  maxWatchesPerConnection: 8,
 };
 
 /** Go's ServeMux path cleaning: the canonical form a request is redirected to. */
@@ -54,10 +65,22 @@ export function canonicalPath(p: string): string {
   return np;
 }
 
+/** Go's url.URL path escaping, for the Location of a redirect (a raw newline would split headers). */
+export function escapePath(p: string): string {
+  let out = '';
+  for (const byte of Buffer.from(p, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9\-_.~$&+,/:;=@]/.test(c) ? c : '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
 export async function startClientServer(deps: ClientServerDeps): Promise<ClientServer> {
   const limits: KeysLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   const metrics = new ServerMetrics(deps.metrics);
-  const keys = new KeysHandler(deps.node, deps.clusterId, limits, metrics, deps.logger);
+  const authz = new Authorizer(deps.node, new PasswordVerifier(), deps.clientCertAuth ?? false);
+  const auth = new AuthHandlers(deps.node, authz, deps.clusterId, limits.maxRequestBytes);
+  const keys = new KeysHandler(deps.node, deps.clusterId, limits, metrics, deps.logger, (req, key, recursive) => authz.hasKeyAccess(req, key, recursive));
   const dashboard = new DashboardRoutes({ node: deps.node, logger: deps.logger, metrics: deps.metrics });
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -75,13 +98,18 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
     if (path.includes('\0')) return writeText(res, 400, '400 Bad Request');
     const canonical = canonicalPath(path);
     if (canonical !== path) {
-      res.writeHead(301, { Location: canonical + (q >= 0 ? raw.slice(q) : ''), 'Content-Type': 'text/html; charset=utf-8' });
-      res.end(req.method === 'GET' ? `<a href="${canonical}">Moved Permanently</a>.\n\n` : undefined);
+      const location = escapePath(canonical) + (q >= 0 ? raw.slice(q) : '');
+      res.writeHead(301, { Location: location, 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(req.method === 'GET' ? `<a href="${location.replace(/&/g, '&amp;').replace(/"/g, '&#34;').replace(/</g, '&lt;')}">Moved Permanently</a>.\n\n` : undefined);
       return;
     }
     metrics.receivedRequest(req.method ?? 'GET');
-    if (path === '/v2/keys' || path.startsWith('/v2/keys/')) return keys.handle(req, res, path.slice('/v2/keys'.length) || '/', query);
-    if (path === '/v2/members' || path.startsWith('/v2/members/')) return handleMembers(req, res, deps.node, deps.clusterId, path.slice('/v2/members'.length), limits.maxRequestBytes);
+    if (path === '/v2/keys' || path.startsWith('/v2/keys/')) return keys.handle(req, res, path.slice('/v2/keys'.length) || '/', query, path.slice('/v2/keys'.length));
+    if (path.startsWith('/v2/auth/') && (await auth.handle(req, res, path))) return;
+    if (path === '/v2/members' || path.startsWith('/v2/members/')) {
+      if (['GET', 'POST', 'DELETE', 'PUT'].includes(req.method ?? '') && !(await authz.hasWriteRootAccess(req))) return writeNoAuth(res);
+      return handleMembers(req, res, deps.node, deps.clusterId, path.slice('/v2/members'.length), limits.maxRequestBytes);
+    }
     if (path.startsWith('/v2/stats/')) return handleStats(req, res, deps.node, path.slice('/v2/stats/'.length));
     if (path === '/v2/machines') return void res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end(deps.node.members().flatMap((m) => m.clientURLs).join(', '));
     if (path === '/version') return handleVersion(res);
@@ -96,27 +124,17 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
 
   const servers: Server[] = [];
   const urls: string[] = [];
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    route(req, res).catch((err: unknown) => {
+      deps.logger.error({ err, method: req.method }, 'client request failed');
+      if (!res.headersSent) writeText(res, 500, 'internal server error');
+      else res.end();
+    });
+  };
+  const listenerOptions = { headersTimeoutMs: deps.headersTimeoutMs ?? 10_000, requestTimeoutMs: deps.requestTimeoutMs ?? 30_000, tls: deps.tls, clientCertAuth: deps.clientCertAuth ?? false };
   for (const listen of deps.listenUrls) {
-    const u = new URL(listen);
-    if (u.protocol !== 'http:') throw new Error(`${listen}: only http:// client URLs are supported so far`);
-    const server = createServer({ headersTimeout: deps.headersTimeoutMs ?? 10_000, requestTimeout: 0, keepAliveTimeout: 30_000 }, (req, res) => {
-      route(req, res).catch((err: unknown) => {
-        deps.logger.error({ err }, 'client request failed');
-        if (!res.headersSent) writeText(res, 500, 'internal server error');
-        else res.end();
-      });
-    });
-    server.on('clientError', (err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy(err);
-    });
-    const host = u.hostname.replace(/^\[|\]$/g, '');
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new ListenError('--listen-client-urls', listen, e)));
-      server.listen(Number(u.port || 80), host, () => resolve());
-    });
-    const addr = server.address() as AddressInfo;
-    urls.push(`http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`);
+    const { server, url } = await listenClientUrl(listen, listenerOptions, handler);
+    urls.push(url);
     servers.push(server);
   }
   deps.logger.info({ urls }, 'serving client requests');

@@ -16,6 +16,11 @@ export interface KeysLimits {
   maxKeyBytes: number;
   /** How long a long-poll watch waits before the server ends it (etcd: 5 minutes). */
   watchTimeoutMs: number;
+  /**
+   * Watches one connection may hold open. Node hands pipelined requests to the handler at
+   * once (Go serves them one by one), so without a bound one socket could open thousands.
+   */
+  maxWatchesPerConnection: number;
 }
 
 const ALLOWED = ['HEAD', 'GET', 'PUT', 'POST', 'DELETE'];
@@ -24,6 +29,8 @@ const WRITE_ACTIONS = new Set(['set', 'compareAndSwap', 'create', 'update']);
 /** The /v2/keys handler: parse, order writes through the node, answer as etcd does. */
 export class KeysHandler {
   private readonly openWatches = new Set<() => void>();
+  /** The open watches of each connection, to bound them and to end them all when it closes. */
+  private readonly watchesPerSocket = new WeakMap<object, Set<() => void>>();
 
   constructor(
     private readonly node: StoreNode,
@@ -31,9 +38,11 @@ export class KeysHandler {
     private readonly limits: KeysLimits,
     private readonly metrics: ServerMetrics,
     private readonly logger: Logger,
+    /** etcd's hasKeyPrefixAccess: may this request touch `key` (the raw path after /v2/keys)? */
+    private readonly authorize: (req: IncomingMessage, key: string, recursive: boolean) => Promise<boolean> = async () => true,
   ) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, keyPath: string, query: URLSearchParams): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, keyPath: string, query: URLSearchParams, authKey = keyPath): Promise<void> {
     const method = req.method ?? 'GET';
     if (!ALLOWED.includes(method)) return methodNotAllowed(res, ALLOWED);
     res.setHeader('X-Etcd-Cluster-ID', this.clusterId);
@@ -51,10 +60,15 @@ export class KeysHandler {
       r = parseKeyRequest(method, keyPath, new Form(query, body));
     } catch (e) {
       if (e instanceof BodyTooLarge) {
+        // The rest of an oversized body is not worth reading: close once answered.
+        res.setHeader('Connection', 'close');
         return writeEtcdError(res, new EtcdError(EtcdErrorCode.InvalidForm, `request body is larger than --max-request-bytes (${e.limit} bytes)`, 0), 413);
       }
       if (e instanceof EtcdError) return writeEtcdError(res, e);
       throw e;
+    }
+    if (!(await this.authorize(req, authKey, r.recursive))) {
+      return writeEtcdError(res, new EtcdError(EtcdErrorCode.Unauthorized, 'Insufficient credentials', 0));
     }
     try {
       if (r.wait) return this.watch(req, res, r);
@@ -109,6 +123,23 @@ export class KeysHandler {
    * when the client goes away, or after the watch timeout.
    */
   private watch(req: IncomingMessage, res: ServerResponse, r: KeyRequest): void {
+    const socket = req.socket;
+    let onSocket = this.watchesPerSocket.get(socket);
+    if (!onSocket) {
+      const set = new Set<() => void>();
+      onSocket = set;
+      this.watchesPerSocket.set(socket, set);
+      // Responses queued behind a pipelined watch hear nothing when the socket goes: end them here.
+      socket.once('close', () => {
+        for (const f of [...set]) f();
+      });
+    }
+    if (onSocket.size >= this.limits.maxWatchesPerConnection) {
+      this.logger.warn({ remote: socket.remoteAddress, limit: this.limits.maxWatchesPerConnection }, 'closing a connection that pipelined too many watches');
+      socket.destroy();
+      return;
+    }
+    const socketWatches = onSocket;
     const startIndex = this.node.keyspace.index;
     const queued: KvEvent[] = [];
     let headersOut = false;
@@ -117,6 +148,7 @@ export class KeysHandler {
     const finish = () => {
       if (finished) return;
       finished = true;
+      socketWatches.delete(finish);
       watcher?.remove();
       if (timer) clearTimeout(timer);
       this.openWatches.delete(finish);
@@ -139,6 +171,7 @@ export class KeysHandler {
     timer = setTimeout(finish, this.limits.watchTimeoutMs);
     for (const ev of queued.splice(0)) deliver(ev);
     this.openWatches.add(finish);
+    socketWatches.add(finish);
     req.on('close', finish);
     res.on('close', finish);
   }

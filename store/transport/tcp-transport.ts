@@ -9,12 +9,14 @@
  */
 import { ListenError } from '../../lib/errors.ts';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import type { Histogram, Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
 import { MessageType, type Message, type NodeId } from '../raft/types.ts';
 import type { PeerEvents, PeerTransport } from '../node/peer-transport.ts';
 import type { FollowerStats } from '../node/types.ts';
 import { FrameReader, encodeFrame } from './frames.ts';
+import type { TlsMaterial } from './tls-material.ts';
 
 export interface TcpTransportOptions extends PeerEvents {
   selfId: NodeId;
@@ -24,6 +26,21 @@ export interface TcpTransportOptions extends PeerEvents {
   metrics?: Registry;
   /** Messages queued for one peer before new ones are dropped. */
   maxQueue?: number;
+  /** Peer TLS (--peer-cert-file...): used to listen on https:// peer URLs and to dial them. */
+  tls?: TlsMaterial;
+  /** --peer-client-cert-auth: inbound peers must present a certificate signed by `tls.ca`. */
+  clientCertAuth?: boolean;
+}
+
+/** Opens a connection to a peer URL: TLS for https://, plain TCP for http://. */
+export function dialPeer(url: string, tls: TlsMaterial | undefined): { socket: Socket; connectEvent: 'connect' | 'secureConnect' } {
+  const u = new URL(url);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(u.port);
+  if (u.protocol !== 'https:') return { socket: connect({ host, port }), connectEvent: 'connect' };
+  // An --auto-tls certificate is self-signed: like etcd, encrypt but do not verify it.
+  const socket = tlsConnect({ host, port, cert: tls?.cert, key: tls?.key, ca: tls?.ca, rejectUnauthorized: !tls?.selfSigned, servername: /^[\d.:]+$/.test(host) ? undefined : host });
+  return { socket, connectEvent: 'secureConnect' };
 }
 
 interface Handshake {
@@ -82,17 +99,12 @@ class PeerLink {
     this.dial();
   }
 
-  private target(): { host: string; port: number } {
-    const u = new URL(this.urls[0]!);
-    return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) };
-  }
-
   private dial(): void {
     if (this.closed) return;
-    const s = connect(this.target());
+    const { socket: s, connectEvent } = dialPeer(this.urls[0]!, this.t.tls);
     this.socket = s;
     s.setNoDelay(true);
-    s.on('connect', () => {
+    s.on(connectEvent, () => {
       this.connected = true;
       this.wasUp = true;
       this.backoffMs = 50;
@@ -120,18 +132,22 @@ class PeerLink {
 
   private dropQueue(): void {
     this.stats.fail += this.queue.length;
+    const dropped = this.queue;
     this.queue = [];
     this.t.reportUnreachable(this.id);
+    for (const m of dropped) this.t.reportDropped(m);
   }
 
   send(m: Message): void {
     if (!this.connected) {
       this.stats.fail++;
       this.t.reportUnreachable(this.id);
+      this.t.reportDropped(m);
       return;
     }
     if (this.queue.length >= this.t.maxQueue) {
       this.dropQueue();
+      this.t.reportDropped(m);
       return;
     }
     if (m.type === MessageType.MsgHeartbeat && this.heartbeatSentAt === 0) this.heartbeatSentAt = performance.now();
@@ -174,6 +190,7 @@ export class TcpPeerTransport implements PeerTransport {
   private readonly inbound = new Set<Socket>();
   readonly maxQueue: number;
   readonly rtt: Histogram<'To'> | undefined;
+  readonly tls: TlsMaterial | undefined;
   /** Frames written (each a batch): batching means far fewer than messages. */
   framesSent = 0;
   private stopped = false;
@@ -181,6 +198,7 @@ export class TcpPeerTransport implements PeerTransport {
 
   constructor(private readonly o: TcpTransportOptions) {
     this.maxQueue = o.maxQueue ?? 4096;
+    this.tls = o.tls;
     this.rtt = o.metrics?.getSingleMetric('etcd_network_peer_round_trip_time_seconds') as Histogram<'To'> | undefined;
     this.listening = Promise.all(o.listenUrls.map((u) => this.listen(u))).then(() => undefined);
     this.listening.catch((e: unknown) => o.logger.error({ err: String(e) }, 'cannot listen for peers'));
@@ -208,9 +226,24 @@ export class TcpPeerTransport implements PeerTransport {
     this.o.onPeerDown(id);
   }
 
+  reportDropped(m: Message): void {
+    if (!this.stopped) this.o.onDropped(m);
+  }
+
   private listen(url: string): Promise<void> {
     const u = new URL(url);
-    const server = createServer((s) => this.accept(s));
+    let server: Server;
+    if (u.protocol === 'https:') {
+      if (!this.o.tls) throw new Error(`${url}: an https:// peer URL needs --peer-cert-file and --peer-key-file (or --peer-auto-tls)`);
+      const verify = this.o.clientCertAuth ?? false;
+      server = createTlsServer({ cert: this.o.tls.cert, key: this.o.tls.key, ca: this.o.tls.ca, requestCert: verify, rejectUnauthorized: verify, handshakeTimeout: 10_000 }, (s) => this.accept(s));
+      server.on('tlsClientError', (err, sock) => {
+        this.o.logger.warn({ err: err.message, remote: sock.remoteAddress }, 'refused a peer connection: TLS handshake failed');
+        sock.destroy();
+      });
+    } else {
+      server = createServer((s) => this.accept(s));
+    }
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', (e) => reject(new ListenError('--listen-peer-urls', url, e)));
@@ -223,6 +256,11 @@ export class TcpPeerTransport implements PeerTransport {
     s.setNoDelay(true);
     const reader = new FrameReader();
     let peer: NodeId | null = null;
+    // A connection that never introduces itself must not hold a socket forever.
+    const handshakeTimer = setTimeout(() => {
+      if (peer === null) s.destroy();
+    }, 10_000);
+    handshakeTimer.unref();
     s.on('data', (chunk: Buffer) => {
       let frames: unknown[];
       try {
@@ -245,7 +283,13 @@ export class TcpPeerTransport implements PeerTransport {
             s.destroy();
             return;
           }
+          if (!this.links.has(h.from)) {
+            this.o.logger.warn({ remote: s.remoteAddress, from: h.from.toString(16) }, 'refused a peer that is not a member of this cluster');
+            s.destroy();
+            return;
+          }
           peer = h.from;
+          clearTimeout(handshakeTimer);
           continue;
         }
         if (!Array.isArray(f)) continue;
@@ -273,7 +317,10 @@ export class TcpPeerTransport implements PeerTransport {
       }
       const link = this.links.get(m.to);
       if (link) link.send(m);
-      else this.reportUnreachable(m.to);
+      else {
+        this.reportUnreachable(m.to);
+        this.reportDropped(m);
+      }
     }
   }
 
@@ -281,15 +328,14 @@ export class TcpPeerTransport implements PeerTransport {
   private sendSnapshot(m: Message): void {
     const link = this.links.get(m.to);
     if (!link) return this.o.onSnapshotStatus(m.to, false);
-    const u = new URL(link.urls[0]!);
-    const s = connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) });
+    const { socket: s, connectEvent } = dialPeer(link.urls[0]!, this.tls);
     let done = false;
     const finish = (ok: boolean) => {
       if (done) return;
       done = true;
       if (!this.stopped) this.o.onSnapshotStatus(m.to, ok);
     };
-    s.on('connect', () => {
+    s.on(connectEvent, () => {
       s.write(encodeFrame(this.handshake()));
       s.end(encodeFrame([m]), () => finish(true));
     });

@@ -10,6 +10,7 @@ import { EtcdError, etcdErrorMessages } from '../../kv/errors.ts';
 import { HttpKvBackend } from '../http-backend.ts';
 import type { KvNode, KvResult } from '../kv-backend.ts';
 import { formatResult, type OutputFormat } from './output.ts';
+import { AUTH_COMMANDS, runAuthCommand } from './auth-commands.ts';
 
 /** etcdctl's exit codes. */
 const EXIT = { ok: 0, badArgs: 1, badConnection: 2, badAuth: 3, serverError: 4, clusterNotHealthy: 5 } as const;
@@ -281,6 +282,7 @@ export async function main(argv: string[]): Promise<number> {
     return cmdAt < 0 && !g.help ? EXIT.badArgs : EXIT.ok;
   }
   const cmd = argv[cmdAt]!;
+  if (AUTH_COMMANDS.has(cmd)) return runAuthCommand(cmd, argv.slice(cmdAt + 1), g.values, out, err);
   const specs = commandSpecs[cmd];
   if (!specs) {
     err(`berth ctl: unknown command "${cmd}"\n`);
