@@ -9,8 +9,6 @@ export interface PeerEvents {
   onSnapshotStatus(id: NodeId, ok: boolean): void;
   /** Peer `id`'s process is gone (connections refused): a follower of it may campaign early. */
   onPeerDown(id: NodeId): void;
-  /** A message that never left this member (queue dropped, link down): proposals among them can be resent. */
-  onDropped(m: Message): void;
 }
 
 /** What the node needs from the peer network (store/transport implements it over TCP). */

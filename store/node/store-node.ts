@@ -234,34 +234,8 @@ export class StoreNodeImpl implements StoreNode {
         this.raw.reportPeerDown(id);
         this.kick();
       },
-      onDropped: (m) => this.resendDroppedProposal(m),
     });
     for (const m of this.registry.list()) if (m.id !== this.id) this.transport.addPeer(m.id, m.peerURLs);
-  }
-
-  /**
-   * A follower forwards proposals to the leader it knows; when that leader has just died the
-   * forward is dropped here and, unanswered, the client's write would time out although a new
-   * leader is elected within an election timeout. A proposal that provably never left this
-   * member cannot be in any log, so proposing it again cannot apply it twice.
-   */
-  private resendDroppedProposal(m: Message): void {
-    if (m.type !== MessageType.MsgProp || this.stopped) return;
-    for (const e of m.entries) {
-      if (e.type !== EntryType.Normal || e.data.length === 0) continue;
-      const id = decodeProposal(e.data).id;
-      if (!this.proposals.has(id)) continue;
-      const retry = () => {
-        if (this.stopped || !this.proposals.has(id)) return;
-        try {
-          this.raw.propose(e.data);
-          this.kick();
-        } catch (err) {
-          if (err instanceof ProposalDroppedError) setTimeout(retry, this.opts.heartbeatMs);
-        }
-      };
-      setTimeout(retry, this.opts.heartbeatMs);
-    }
   }
 
   // ---- the Ready loop ------------------------------------------------------------------------

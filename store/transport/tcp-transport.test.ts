@@ -33,7 +33,7 @@ test('the peer port delivers only from members of this cluster', { timeout: 30_0
   const [portA, portB] = [await freePort(), await freePort()];
   const received: Message[] = [];
   const mk = (id: number, port: number, onMessage: (m: Message) => void) =>
-    new TcpPeerTransport({ selfId: id, clusterId: 'c1', listenUrls: [`http://127.0.0.1:${port}`], logger: silentLogger, onMessage, onUnreachable: () => {}, onSnapshotStatus: () => {}, onPeerDown: () => {}, onDropped: () => {} });
+    new TcpPeerTransport({ selfId: id, clusterId: 'c1', listenUrls: [`http://127.0.0.1:${port}`], logger: silentLogger, onMessage, onUnreachable: () => {}, onSnapshotStatus: () => {}, onPeerDown: () => {} });
   const a = mk(1, portA, (m) => received.push(m));
   const b = mk(2, portB, () => {});
   t.after(async () => {

@@ -132,22 +132,18 @@ class PeerLink {
 
   private dropQueue(): void {
     this.stats.fail += this.queue.length;
-    const dropped = this.queue;
     this.queue = [];
     this.t.reportUnreachable(this.id);
-    for (const m of dropped) this.t.reportDropped(m);
   }
 
   send(m: Message): void {
     if (!this.connected) {
       this.stats.fail++;
       this.t.reportUnreachable(this.id);
-      this.t.reportDropped(m);
       return;
     }
     if (this.queue.length >= this.t.maxQueue) {
       this.dropQueue();
-      this.t.reportDropped(m);
       return;
     }
     if (m.type === MessageType.MsgHeartbeat && this.heartbeatSentAt === 0) this.heartbeatSentAt = performance.now();
@@ -224,10 +220,6 @@ export class TcpPeerTransport implements PeerTransport {
     if (this.stopped) return;
     this.o.logger.info({ peer: id.toString(16) }, 'peer refuses connections: its process is gone');
     this.o.onPeerDown(id);
-  }
-
-  reportDropped(m: Message): void {
-    if (!this.stopped) this.o.onDropped(m);
   }
 
   private listen(url: string): Promise<void> {
@@ -317,10 +309,7 @@ export class TcpPeerTransport implements PeerTransport {
       }
       const link = this.links.get(m.to);
       if (link) link.send(m);
-      else {
-        this.reportUnreachable(m.to);
-        this.reportDropped(m);
-      }
+      else this.reportUnreachable(m.to);
     }
   }
 
