@@ -84,7 +84,10 @@ export class HttpKvBackend implements KvBackend {
         },
       );
       if (timeoutMs !== null) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from ${base.host} within ${timeoutMs} ms`)));
-      req.on('socket', (s) => s.once('connect', () => (sent = true)));
+      // A reused keep-alive socket never emits 'connect' again: listening there would pile up listeners.
+      req.on('socket', (s) => {
+        if (s.connecting) s.once('connect', () => (sent = true));
+      });
       req.on('error', (e: NodeJS.ErrnoException) => {
         if (signal?.aborted) return reject(e);
         const neverSent = e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || (!sent && e.code !== 'ECONNRESET' && !req.reusedSocket);
