@@ -25,6 +25,7 @@ export function normalize(s: string): string {
     .replace(/"expiration":"[^"]+"/g, '"expiration":"T"')
     .replace(/I=\d+/g, 'I=N')
     .replace(/\b[0-9a-f]{14,16}\b/g, '<id>')
+    .replace(/\bmember [0-9a-f]+\b/g, 'member <id>')
     .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:P')
     .replace(/\d{20}/g, '<inorder>');
 }

@@ -9,7 +9,7 @@ import { EtcdError, etcdErrorMessages } from '../../kv/errors.ts';
 import { HttpKvBackend } from '../http-backend.ts';
 import type { KvNode, KvResult } from '../kv-backend.ts';
 import { formatResult, type OutputFormat } from './output.ts';
-import { credentials, plainRequest, tlsFiles, type FetchInit } from './request.ts';
+import { clusterErrorReport, credentials, plainRequest, tlsFiles, type FetchInit } from './request.ts';
 
 /** etcdctl's exit codes. */
 const EXIT = { ok: 0, badArgs: 1, badConnection: 2, badAuth: 3, serverError: 4, clusterNotHealthy: 5 } as const;
@@ -260,7 +260,10 @@ async function clusterHealth(c: Ctx): Promise<number> {
     members = (JSON.parse(res.body) as { members: MemberJSON[] }).members;
   } catch (e) {
     c.out('cluster may be unhealthy: failed to list members\n');
-    throw e;
+    const report = await clusterErrorReport(c.endpoints.slice(0, 1), c.fetchInit);
+    if (!report) throw e;
+    c.err(report.text);
+    return EXIT.serverError;
   }
   let healthy = 0;
   for (const m of members) {
@@ -336,6 +339,11 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof ConfigError) {
       err(`Error: ${e.message}\n`);
       return EXIT.badArgs;
+    }
+    const report = await clusterErrorReport(endpoints, fetchInit);
+    if (report) {
+      err(report.text);
+      return report.code;
     }
     err(`Error:  client: etcd cluster is unavailable or misconfigured; error #0: ${(e as Error).message}\n`);
     return EXIT.badConnection;

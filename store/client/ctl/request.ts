@@ -35,16 +35,46 @@ export function plainRequest(url: string, init: FetchInit, opts: { method?: stri
       res.on('error', reject);
     });
     req.setTimeout(opts.timeoutMs ?? 5000, () => req.destroy(new Error('i/o timeout')));
-    req.on('error', (e: NodeJS.ErrnoException) => reject(new Error(`Get "${url}": ${goNetError(u, e)}`)));
+    req.on('error', (e: NodeJS.ErrnoException) => reject(new PlainRequestError(url, goNetError(u, e), e.code === 'ECONNREFUSED')));
     req.end(body);
   });
 }
 
-/** Node's socket errors in the words of Go's net package (etcdctl prints those). */
+/** A request that got no HTTP answer; `goMessage` is what Go's client would have said. */
+export class PlainRequestError extends Error {
+  constructor(readonly url: string, readonly goMessage: string, readonly dialFailed: boolean) {
+    super(`Get "${url}": ${goMessage}`);
+  }
+}
+
+const UNKNOWN_CA = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
+
+/** Node's socket and TLS errors in the words of Go's net and crypto/tls packages (etcdctl prints those). */
 function goNetError(u: URL, e: NodeJS.ErrnoException): string {
   const addr = `${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`;
   if (e.code === 'ECONNREFUSED') return `dial tcp ${addr}: connect: connection refused`;
+  if (e.code && UNKNOWN_CA.has(e.code)) return 'x509: certificate signed by unknown authority';
+  if (e.code && /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|HANDSHAKE_FAILURE)/.test(e.code)) return 'remote error: tls: bad certificate';
   return e.message;
+}
+
+/**
+ * etcd's client.ClusterError as etcdctl prints it (message, blank line, one detail line per
+ * endpoint, blank line), and etcdctl's exit code: 2 when every endpoint refused the connection.
+ */
+export async function clusterErrorReport(endpoints: string[], init: FetchInit): Promise<{ text: string; code: number } | null> {
+  const failures: PlainRequestError[] = [];
+  for (const ep of endpoints) {
+    try {
+      await plainRequest(`${ep.replace(/\/$/, '')}/version`, init, { timeoutMs: 2000 });
+    } catch (e) {
+      if (e instanceof PlainRequestError) failures.push(e);
+    }
+  }
+  if (failures.length === 0) return null;
+  const lines = failures.map((f, i) => `error #${i}: ${f.goMessage}\n`);
+  const text = `Error:  client: etcd cluster is unavailable or misconfigured; ${lines.join('; ')}\n${lines.join('')}\n`;
+  return { text, code: failures.every((f) => f.dialFailed) ? 2 : 4 };
 }
 
 /** The TLS files named by --ca-file/--cert-file/--key-file (or their v3 names --cacert/--cert/--key). */
