@@ -10,12 +10,12 @@ export function startExampleProcess(path: string, args: string[], env: NodeJS.Pr
   return startProcess(process.execPath, ['--import', 'tsx', resolve(root, 'examples', path), ...args], { cwd: root, env: { ...process.env, BERTH_LOG_LEVEL: 'warn', ...env } });
 }
 
-/** Waits until the process's output matches `re`; returns the match. */
-export async function waitForOutput(p: TestProcess, re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+/** Waits until the process's output (from character `from` on) matches `re`; returns the match. */
+export async function waitForOutput(p: TestProcess, re: RegExp, timeoutMs = 20_000, from = 0): Promise<RegExpMatchArray> {
   let m: RegExpMatchArray | null = null;
   await waitFor(`output matching ${re}`, () => {
-    if (p.child.exitCode !== null && !re.test(p.output())) throw new Error(`exited ${p.child.exitCode}: ${p.output().slice(-1500)}`);
-    return (m = re.exec(p.output())) !== null;
+    if (p.child.exitCode !== null && !re.test(p.output().slice(from))) throw new Error(`exited ${p.child.exitCode}: ${p.output().slice(-1500)}`);
+    return (m = re.exec(p.output().slice(from))) !== null;
   }, timeoutMs, 20);
   return m!;
 }
