@@ -68,6 +68,8 @@ test(`Election on a 3-node berth cluster: ${ROUNDS} rounds of SIGKILL, SIGSTOP a
     if (fault === 'SIGKILL') spawn(i);
     else if (fault === 'SIGSTOP') process.kill(workers[i]!.pid, 'SIGCONT');
     else cluster.heal();
+    // A leader that survived its fault was told it lost the office.
+    if (fault !== 'SIGKILL') await waitFor(`${before.who} to report losing token ${before.token}`, () => workers[i]!.output().includes(`lost ${before.token}\n`), 5000, 20);
     await sleep(1000);
   }
   stopObserving.abort();

@@ -75,3 +75,24 @@ test('Election: deleting the key ends the term; resign does not remove a success
   await second.resign();
   assert.equal(await election.leader(), null);
 });
+
+test('Election: a leader paused past its TTL finds its lease invalid, and the fenced resource refuses its token', async (t) => {
+  const { FencedResource } = await import('./testing/fenced-resource.ts');
+  const kv = new MemoryKvBackend();
+  t.after(() => kv.close());
+  const resource = new FencedResource();
+  await resource.start();
+  t.after(() => resource.stop());
+  const act = (l: { token: number; validUntilMs: number }, who: string) => fetch(`${resource.url}/act?token=${l.token}&who=${who}&until=${l.validUntilMs}`, { method: 'POST' }).then((r) => r.status);
+  const paused = flaky(kv);
+  const old = await new Election(paused, '/election/e4', { ttlSeconds: 1 }).campaign('old');
+  assert.equal(await act(old, 'old'), 200);
+  paused.down = true; // as if SIGSTOPped: no refresh reaches the store
+  const successor = await new Election(kv, '/election/e4', { ttlSeconds: 1 }).campaign('new');
+  assert.equal(old.valid, false);
+  assert.equal(await act(successor, 'new'), 200);
+  // The old leader acting anyway (it checked `valid` just before the pause) is refused twice over.
+  assert.equal(await act(old, 'old'), 409);
+  assert.deepEqual(resource.attempts.map((a) => [a.who, a.accepted, a.why]), [['old', true, undefined], ['new', true, undefined], ['old', false, 'stale-token']]);
+  await successor.resign();
+});
