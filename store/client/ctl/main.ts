@@ -9,7 +9,7 @@ import { EtcdError, etcdErrorMessages } from '../../kv/errors.ts';
 import { HttpKvBackend } from '../http-backend.ts';
 import type { KvNode, KvResult } from '../kv-backend.ts';
 import { formatResult, type OutputFormat } from './output.ts';
-import { clusterErrorReport, credentials, plainRequest, tlsFiles, type FetchInit } from './request.ts';
+import { clusterErrorReport, credentials, plainRequest, syncEndpoints, tlsFiles, type FetchInit } from './request.ts';
 
 /** etcdctl's exit codes. */
 const EXIT = { ok: 0, badArgs: 1, badConnection: 2, badAuth: 3, serverError: 4, clusterNotHealthy: 5 } as const;
@@ -324,7 +324,8 @@ export async function main(argv: string[]): Promise<number> {
   const v = g.values;
   const endpoints = (v.peers ?? v.endpoint ?? v.endpoints) as string[];
   const fetchInit: FetchInit = { ...tlsFiles(v), auth: await credentials(v.username as string | undefined) };
-  const kv = new HttpKvBackend({ endpoints, timeoutMs: goDurationMs(v.timeout as string, '--timeout'), tls: tlsFiles(v), auth: fetchInit.auth });
+  const keyEndpoints = v.noSync || cmd === 'member' || cmd === 'cluster-health' ? endpoints : await syncEndpoints(endpoints, fetchInit);
+  const kv = new HttpKvBackend({ endpoints: keyEndpoints, timeoutMs: goDurationMs(v.timeout as string, '--timeout'), tls: tlsFiles(v), auth: fetchInit.auth });
   try {
     return await run(cmd, [...parsed.positionals, ...trailing], parsed.values, { kv, endpoints, format: v.output as OutputFormat, out, err, dashdash: dashdash >= 0, fetchInit });
   } catch (e) {

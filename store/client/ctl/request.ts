@@ -98,3 +98,25 @@ export async function credentials(username: string | undefined): Promise<FetchIn
   rl.close();
   return { username, password };
 }
+
+/**
+ * etcdctl's endpoint sync: the cluster's member client URLs, after the ones given (so the
+ * first given endpoint stays preferred), so a long watch survives the loss of that member.
+ * Returns `given` unchanged when no endpoint lists the members.
+ */
+export async function syncEndpoints(given: string[], init: FetchInit): Promise<string[]> {
+  const norm = (u: string) => u.replace(/\/$/, '');
+  for (const ep of given) {
+    try {
+      const res = await plainRequest(`${norm(ep)}/v2/members`, init, { timeoutMs: 2000 });
+      if (res.status !== 200) continue;
+      const { members } = JSON.parse(res.body) as { members: { clientURLs: string[] }[] };
+      const known = new Set(given.map(norm));
+      const more = members.flatMap((m) => m.clientURLs).map(norm).filter((u) => !known.has(u) && known.add(u));
+      return [...given, ...more];
+    } catch {
+      /* ask the next endpoint */
+    }
+  }
+  return given;
+}

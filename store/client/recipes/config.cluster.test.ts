@@ -3,25 +3,9 @@ import assert from 'node:assert/strict';
 import { startCluster } from '../../../lib/testing/store-cluster.ts';
 import { HttpKvBackend } from '../http-backend.ts';
 import { Config } from './config.ts';
+import { setSurely } from './testing/write-surely.ts';
 
 const WRITES = 300;
-
-/**
- * Creates a key and returns its index. A write in flight when the raft leader dies may time
- * out although it committed; a quorum read tells which, so the key is created exactly once.
- */
-async function createSurely(kv: HttpKvBackend, key: string, value: string): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return (await kv.set(key, value, { prevExist: false })).node!.modifiedIndex;
-    } catch (e) {
-      if (attempt >= 20) throw e;
-      const found = await kv.get(key, { quorum: true }).catch(() => null);
-      if (found?.node) return found.node.modifiedIndex;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 test(`Config following one store member misses none of ${WRITES} changes across that member's SIGKILL and restart`, { timeout: 120_000 }, async (t) => {
   const cluster = await startCluster('berth', 3);
@@ -43,7 +27,7 @@ test(`Config following one store member misses none of ${WRITES} changes across 
   for (let i = 1; i <= WRITES; i++) {
     if (i === 100) await cluster.kill(node0!.name, 'SIGKILL');
     if (i === 200) await cluster.restart(node0!.name);
-    written.push({ key: `k${i}`, index: await createSurely(writerKv, `/w/k${i}`, String(i)) });
+    written.push({ key: `k${i}`, index: await setSurely(writerKv, `/w/k${i}`, String(i)) });
   }
   await cfg.waitForIndex(written.at(-1)!.index, 30_000);
   assert.deepEqual(seen, written, 'every change, once, in index order');
