@@ -112,3 +112,26 @@ test('auth flags: -u user:password and --username against etcd with auth enabled
   bothSay(['--endpoints', url, '-u', 'root:wrong', 'set', '/a/k', 'w']);
   bothSay(['--endpoints', url, 'get', '/a/k']);
 });
+
+test('--timeout and --total-timeout against a paused store: same message and exit code as etcdctl, in bounded time', { timeout: 90_000 }, async (t) => {
+  if (!requireEtcd(t)) return;
+  for (const kind of ['etcd', 'berth'] as const) {
+    const c = await startCluster(kind, 1);
+    t.after(() => c.stop());
+    const pid = c.members[0]!.process.pid;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const ours = runTool('berth', ['--endpoints', c.clientUrls[0]!, '--timeout', '1s', '--total-timeout', '2s', 'get', '/x']);
+      const tookMs = Date.now() - started;
+      const theirs = runTool('etcdctl', ['--endpoints', c.clientUrls[0]!, '--timeout', '1s', '--total-timeout', '2s', 'get', '/x']);
+      assert.deepEqual(ours, theirs, kind);
+      assert.match(ours.stderr, /exceeded header timeout/);
+      // Sync (1 s) + the command (2 s total) + the report's probe (1 s), plus start-up.
+      assert.ok(tookMs < 7000, `berth ctl took ${tookMs} ms`);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await c.stop();
+  }
+});

@@ -50,6 +50,8 @@ const commandSpecs: Record<string, FlagSpec[]> = {
 };
 
 class UsageError extends Error {}
+/** --total-timeout ran out. */
+class TotalTimeout extends Error {}
 
 interface Ctx {
   kv: HttpKvBackend;
@@ -324,11 +326,23 @@ export async function main(argv: string[]): Promise<number> {
   const v = g.values;
   const endpoints = (v.peers ?? v.endpoint ?? v.endpoints) as string[];
   const fetchInit: FetchInit = { ...tlsFiles(v), auth: await credentials(v.username as string | undefined) };
-  const keyEndpoints = v.noSync || cmd === 'member' || cmd === 'cluster-health' ? endpoints : await syncEndpoints(endpoints, fetchInit);
-  const kv = new HttpKvBackend({ endpoints: keyEndpoints, timeoutMs: goDurationMs(v.timeout as string, '--timeout'), tls: tlsFiles(v), auth: fetchInit.auth });
+  const timeoutMs = goDurationMs(v.timeout as string, '--timeout');
+  const keyEndpoints = v.noSync || cmd === 'member' || cmd === 'cluster-health' ? endpoints : await syncEndpoints(endpoints, fetchInit, timeoutMs);
+  const kv = new HttpKvBackend({ endpoints: keyEndpoints, timeoutMs, tls: tlsFiles(v), auth: fetchInit.auth });
+  // Like etcdctl, the whole command (except watches) gives up after --total-timeout.
+  const totalMs = cmd === 'watch' || cmd === 'exec-watch' ? null : goDurationMs(v.totalTimeout as string, '--total-timeout');
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await run(cmd, [...parsed.positionals, ...trailing], parsed.values, { kv, endpoints, format: v.output as OutputFormat, out, err, dashdash: dashdash >= 0, fetchInit });
+    const command = run(cmd, [...parsed.positionals, ...trailing], parsed.values, { kv, endpoints, format: v.output as OutputFormat, out, err, dashdash: dashdash >= 0, fetchInit });
+    if (totalMs === null) return await command;
+    const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TotalTimeout()), totalMs)));
+    return await Promise.race([command, expired]);
   } catch (e) {
+    if (e instanceof TotalTimeout) {
+      const report = await clusterErrorReport(keyEndpoints, fetchInit, timeoutMs);
+      err(report?.text ?? 'Error:  context deadline exceeded\n');
+      return EXIT.serverError;
+    }
     if (e instanceof EtcdError) {
       err(etcdErrorLine(e) + '\n');
       return EXIT.serverError;
@@ -341,7 +355,7 @@ export async function main(argv: string[]): Promise<number> {
       err(`Error: ${e.message}\n`);
       return EXIT.badArgs;
     }
-    const report = await clusterErrorReport(endpoints, fetchInit);
+    const report = await clusterErrorReport(keyEndpoints, fetchInit, timeoutMs);
     if (report) {
       err(report.text);
       return report.code;
@@ -349,6 +363,7 @@ export async function main(argv: string[]): Promise<number> {
     err(`Error:  client: etcd cluster is unavailable or misconfigured; error #0: ${(e as Error).message}\n`);
     return EXIT.badConnection;
   } finally {
+    clearTimeout(timer);
     await kv.close();
   }
 }

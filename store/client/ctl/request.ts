@@ -34,7 +34,7 @@ export function plainRequest(url: string, init: FetchInit, opts: { method?: stri
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
-    req.setTimeout(opts.timeoutMs ?? 5000, () => req.destroy(new Error('i/o timeout')));
+    req.setTimeout(opts.timeoutMs ?? 5000, () => req.destroy(Object.assign(new Error('no answer in time'), { code: 'BERTH_HEADER_TIMEOUT' })));
     req.on('error', (e: NodeJS.ErrnoException) => reject(new PlainRequestError(url, goNetError(u, e), e.code === 'ECONNREFUSED')));
     req.end(body);
   });
@@ -53,6 +53,7 @@ const UNKNOWN_CA = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_
 function goNetError(u: URL, e: NodeJS.ErrnoException): string {
   const addr = `${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`;
   if (e.code === 'ECONNREFUSED') return `dial tcp ${addr}: connect: connection refused`;
+  if (e.code === 'BERTH_HEADER_TIMEOUT') return `client: endpoint ${u.origin} exceeded header timeout`;
   if (e.code && UNKNOWN_CA.has(e.code)) return 'x509: certificate signed by unknown authority';
   if (e.code && /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|HANDSHAKE_FAILURE)/.test(e.code)) return 'remote error: tls: bad certificate';
   return e.message;
@@ -62,11 +63,11 @@ function goNetError(u: URL, e: NodeJS.ErrnoException): string {
  * etcd's client.ClusterError as etcdctl prints it (message, blank line, one detail line per
  * endpoint, blank line), and etcdctl's exit code: 2 when every endpoint refused the connection.
  */
-export async function clusterErrorReport(endpoints: string[], init: FetchInit): Promise<{ text: string; code: number } | null> {
+export async function clusterErrorReport(endpoints: string[], init: FetchInit, timeoutMs = 2000): Promise<{ text: string; code: number } | null> {
   const failures: PlainRequestError[] = [];
   for (const ep of endpoints) {
     try {
-      await plainRequest(`${ep.replace(/\/$/, '')}/version`, init, { timeoutMs: 2000 });
+      await plainRequest(`${ep.replace(/\/$/, '')}/version`, init, { timeoutMs });
     } catch (e) {
       if (e instanceof PlainRequestError) failures.push(e);
     }
@@ -104,11 +105,11 @@ export async function credentials(username: string | undefined): Promise<FetchIn
  * first given endpoint stays preferred), so a long watch survives the loss of that member.
  * Returns `given` unchanged when no endpoint lists the members.
  */
-export async function syncEndpoints(given: string[], init: FetchInit): Promise<string[]> {
+export async function syncEndpoints(given: string[], init: FetchInit, timeoutMs = 2000): Promise<string[]> {
   const norm = (u: string) => u.replace(/\/$/, '');
   for (const ep of given) {
     try {
-      const res = await plainRequest(`${norm(ep)}/v2/members`, init, { timeoutMs: 2000 });
+      const res = await plainRequest(`${norm(ep)}/v2/members`, init, { timeoutMs });
       if (res.status !== 200) continue;
       const { members } = JSON.parse(res.body) as { members: { clientURLs: string[] }[] };
       const known = new Set(given.map(norm));
