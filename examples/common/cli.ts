@@ -9,6 +9,7 @@ import { HttpKvBackend } from '../../store/client/http-backend.ts';
 
 const endpointsFlag: FlagSpec = { name: 'endpoints', type: 'list', default: ['http://127.0.0.1:2379'], help: 'store client URLs (berth or etcd with --enable-v2)' };
 
+/** A started example: its parsed flags, store client, logger and stop signal. */
 export interface Example<T> {
   flags: T;
   kv: HttpKvBackend;

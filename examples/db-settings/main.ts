@@ -6,6 +6,7 @@
 import { Config, type ConfigTree } from '../../store/client/recipes/index.ts';
 import { startExample, untilAborted } from '../common/cli.ts';
 
+/** The typed connection settings the app runs with. */
 export interface DbSettings {
   host: string;
   port: number;
@@ -31,6 +32,7 @@ export function parseDbSettings(tree: ConfigTree): DbSettings {
   return { host: str('host'), port, database: str('database'), user: str('user', 'app'), sslmode: sslmode as DbSettings['sslmode'] };
 }
 
+/** A libpq-style URL (no password: that belongs in a secret store, not in logs). */
 export function connectionString(s: DbSettings): string {
   return `postgres://${s.user}@${s.host}:${s.port}/${s.database}?sslmode=${s.sslmode}`;
 }

@@ -20,6 +20,7 @@ export function parseFlags(tree: ConfigTree): Flags {
   return { newCheckout: on(tree['new-checkout']), banner: typeof banner === 'string' ? banner : '' };
 }
 
+/** The page the current flags produce. */
 export function render(flags: Flags): string {
   return `${flags.banner ? `[${flags.banner}] ` : ''}checkout: ${flags.newCheckout ? 'new' : 'classic'}\n`;
 }

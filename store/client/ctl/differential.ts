@@ -8,8 +8,10 @@ import { resolve } from 'node:path';
 
 const berth = resolve(import.meta.dirname, '../../../bin/berth');
 
+/** Which command line runs: ours or etcd's. */
 export type Tool = 'berth' | 'etcdctl';
 
+/** Exit code and normalized output of one run. */
 export interface ToolOutput {
   code: number | null;
   stdout: string;
@@ -51,6 +53,7 @@ export interface RunningTool {
   kill(): Promise<ToolOutput>;
 }
 
+/** Starts a long-running command (a watch); kill it with `kill()`. */
 export function startTool(tool: Tool, args: string[]): RunningTool {
   const [cmd, pre] = command(tool);
   const child = spawn(cmd, [...pre, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -14,6 +14,7 @@ export interface FetchInit {
   auth?: { username: string; password: string };
 }
 
+/** Status and body of a plain request. */
 export interface PlainResponse {
   status: number;
   body: string;

@@ -30,6 +30,7 @@ export function treeOf(dir: string, node: KvNode | undefined): ConfigTree {
   return tree;
 }
 
+/** The subtree at `path`, created (replacing a leaf) where missing. */
 export function ensureDir(tree: ConfigTree, path: string[]): ConfigTree {
   let at = tree;
   for (const p of path) {

@@ -28,6 +28,7 @@ export interface ConfigChange<T> {
   config: T;
 }
 
+/** How to parse, log and retry. */
 export interface ConfigOptions<T> {
   /** Turns the raw tree into the application's settings; throw to reject a bad configuration. */
   parse?: (tree: ConfigTree) => T;
@@ -38,6 +39,7 @@ export interface ConfigOptions<T> {
 
 const REMOVED = new Set(['delete', 'expire', 'compareAndDelete']);
 
+/** A store directory kept current as a parsed object (see the file comment). */
 export class Config<T = ConfigTree> {
   private tree: ConfigTree;
   private parsed: T;

@@ -18,6 +18,7 @@ import { RecipeAbortedError } from './errors.ts';
 import { KeyLease } from './lease.ts';
 import { waitDeleted } from './wait-deleted.ts';
 
+/** TTL, clock and logger of an election. */
 export interface ElectionOptions {
   /** Seconds before a dead leader's office passes on (default 10). */
   ttlSeconds?: number;
@@ -45,6 +46,7 @@ export interface Leadership extends LeaderInfo {
 
 const GONE = new Set(['delete', 'expire', 'compareAndDelete']);
 
+/** Campaign for, hold, resign and observe one office (see the file comment). */
 export class Election {
   private readonly ttlSeconds: number;
   private readonly logger: Logger;

@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../../../lib/log.ts';
 import { EtcdError, EtcdErrorCode, type KvBackend } from '../kv-backend.ts';
 import { LeaseLostError } from './errors.ts';
 
+/** The key to keep alive and what is known about it when it was created. */
 export interface KeyLeaseOptions {
   kv: KvBackend;
   key: string;
@@ -25,6 +26,7 @@ export interface KeyLeaseOptions {
   logger?: Logger;
 }
 
+/** Refreshes one TTL key until stopped or lost (see the file comment). */
 export class KeyLease {
   private readonly controller = new AbortController();
   private readonly now: () => number;

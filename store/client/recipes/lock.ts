@@ -17,6 +17,7 @@ import { LeaseLostError, RecipeAbortedError } from './errors.ts';
 import { KeyLease } from './lease.ts';
 import { anySignal, waitDeleted } from './wait-deleted.ts';
 
+/** TTL, stored value, clock and logger of a lock. */
 export interface LockOptions {
   /** Seconds a dead holder keeps the lock (default 10; etcd's TTLs are whole seconds). */
   ttlSeconds?: number;
@@ -40,6 +41,7 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
+/** A fair distributed mutex over directory `dir` (see the file comment). */
 export class Lock {
   private readonly ttlSeconds: number;
   private readonly logger: Logger;

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 
+/** One action the resource was asked to take, and its verdict. */
 export interface Attempt {
   atMs: number;
   token: number;
@@ -13,6 +14,7 @@ export interface Attempt {
   why?: 'stale-token' | 'lease-ended';
 }
 
+/** The resource server (see the file comment). */
 export class FencedResource {
   readonly attempts: Attempt[] = [];
   private maxToken = 0;

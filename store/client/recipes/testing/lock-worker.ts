@@ -16,6 +16,7 @@ export interface CounterFile {
   tokens: number[];
 }
 
+/** The counter file's content (empty when it does not exist yet). */
 export function readCounter(path: string): CounterFile {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as CounterFile;
