@@ -40,6 +40,14 @@ const ONE_SHOT: string[][] = [
   ['watch'],
   ['exec-watch', '/c/w/x'],
   ['-o', 'json', 'get', '/c/w/y'],
+  ['mk', '--in-order', '/c/q', 'job1'],
+  ['-o', 'json', 'mk', '--in-order', '/c/q', 'job2'],
+  ['ls', '--sort', '/c/q'],
+  ['rmdir', '/c/w/d'],
+  ['rm', '--dir', '/c/w/d'],
+  ['-o', 'extended', 'rm', '-r', '/c/w/d'],
+  ['-o', 'extended', 'update', '--ttl', '50', '/c/w/y', '5'],
+  ['get', '/c/w'],
 ];
 
 function resolveArgs(cmd: string[], prefix: string, at: Record<string, number>): string[] {
