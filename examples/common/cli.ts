@@ -20,7 +20,9 @@ export interface Example<T> {
 
 /** Parses flags (printing help on --help) and connects; returns null when the process should just exit. */
 export function startExample<T>(name: string, usage: string, specs: FlagSpec[], argv = process.argv.slice(2)): Example<T> | null {
-  const all = [endpointsFlag, ...specs];
+  // Only --endpoints reads the environment (BERTH_ENDPOINTS): generic names like BERTH_PORT
+  // would collide with other berth commands' settings.
+  const all = [endpointsFlag, ...specs.map((s) => ({ env: null, ...s }))];
   let parsed;
   try {
     parsed = parseConfig<T & { endpoints: string[] }>(all, argv, process.env);

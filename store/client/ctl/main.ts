@@ -303,6 +303,11 @@ export async function main(argv: string[]): Promise<number> {
   // Global flags come before the command, its own flags after it (etcdctl's layout).
   const cmdAt = argv.findIndex((a, i) => !a.startsWith('-') && !(i > 0 && /^(--endpoints|--endpoint|--peers|-C|-o|--output|--timeout|--total-timeout|--cacert|--cert|--key|--ca-file|--cert-file|--key-file|-u|--username)$/.test(argv[i - 1]!)));
   const globalArgs = cmdAt < 0 ? argv : argv.slice(0, cmdAt);
+  if (cmdAt < 0 && (argv.includes('--version') || argv.includes('-v'))) {
+    const { BERTH_VERSION } = await import('../../../lib/version.ts');
+    out(`berth ctl version: ${BERTH_VERSION}\nAPI version: 2\n`);
+    return EXIT.ok;
+  }
   const g = parseConfig<Record<string, unknown>>(globalSpecs, globalArgs, process.env, { allowPositionals: false });
   if (g.help || cmdAt < 0) {
     out(formatHelp(`usage: berth ctl [global flags] <command> [flags] [args]\ncommands: ${Object.keys(commandSpecs).join(', ')}`, globalSpecs) + '\n');
