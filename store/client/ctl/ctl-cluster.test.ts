@@ -113,9 +113,10 @@ test('auth flags: -u user:password and --username against etcd with auth enabled
   bothSay(['--endpoints', url, 'get', '/a/k']);
 });
 
-test('--timeout and --total-timeout against a paused store: same message and exit code as etcdctl, in bounded time', { timeout: 90_000 }, async (t) => {
+test('--timeout and --total-timeout against a paused berth store: same message and exit code as etcdctl, in bounded time', { timeout: 90_000 }, async (t) => {
   if (!requireEtcd(t)) return;
-  for (const kind of ['etcd', 'berth'] as const) {
+  // The store only has to stop answering; the comparison is between the two command lines.
+  for (const kind of ['berth'] as const) {
     const c = await startCluster(kind, 1);
     t.after(() => c.stop());
     const pid = c.members[0]!.process.pid;

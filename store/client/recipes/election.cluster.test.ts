@@ -62,7 +62,8 @@ test(`Election on a 3-node berth cluster: ${ROUNDS} rounds of SIGKILL, SIGSTOP a
     await waitFor(`a new term after ${fault} of ${before.who}`, () => current()!.token > before.token, 20_000, 10);
     const ms = current()!.atMs - faultAt;
     takeovers.push({ fault, ms });
-    console.log(`election.cluster: ${fault} of ${before.who} (token ${before.token}) -> ${current()!.who} acts with token ${current()!.token} after ${ms} ms`);
+    const term = terms.find((tm) => tm.token === current()!.token);
+    console.log(`election.cluster: ${fault} of ${before.who} (token ${before.token}) -> ${current()!.who} acts with token ${current()!.token} after ${ms} ms (observer saw the term after ${term ? term.seenAtMs - faultAt : '?'} ms)`);
     // Keep the fault a while longer so the old leader's stale attempts (if any) would land now.
     await sleep(500);
     if (fault === 'SIGKILL') spawn(i);
