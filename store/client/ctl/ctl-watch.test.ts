@@ -48,6 +48,8 @@ const ONE_SHOT: string[][] = [
   ['-o', 'extended', 'rm', '-r', '/c/w/d'],
   ['-o', 'extended', 'update', '--ttl', '50', '/c/w/y', '5'],
   ['get', '/c/w'],
+  ['--debug', 'set', '/c/dbg', '1'],
+  ['--debug', '--no-sync', 'rm', '/c/dbg'],
 ];
 
 function resolveArgs(cmd: string[], prefix: string, at: Record<string, number>): string[] {

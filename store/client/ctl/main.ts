@@ -9,7 +9,7 @@ import { EtcdError, etcdErrorMessages } from '../../kv/errors.ts';
 import { HttpKvBackend } from '../http-backend.ts';
 import type { KvNode, KvResult } from '../kv-backend.ts';
 import { formatResult, type OutputFormat } from './output.ts';
-import { clusterErrorReport, credentials, plainRequest, syncEndpoints, tlsFiles, type FetchInit } from './request.ts';
+import { clusterErrorReport, credentials, curlLine, plainRequest, syncEndpoints, tlsFiles, type FetchInit } from './request.ts';
 
 /** etcdctl's exit codes. */
 const EXIT = { ok: 0, badArgs: 1, badConnection: 2, badAuth: 3, serverError: 4, clusterNotHealthy: 5 } as const;
@@ -22,7 +22,7 @@ const globalSpecs: FlagSpec[] = [
   { name: 'timeout', type: 'string', default: '2s', help: 'request timeout (Go duration)', env: null },
   { name: 'total-timeout', type: 'string', default: '5s', help: 'timeout for the whole command', env: null },
   { name: 'no-sync', type: 'bool', default: false, help: 'do not sync the endpoint list with the cluster', env: null },
-  { name: 'debug', type: 'bool', default: false, help: 'print request details', env: null },
+  { name: 'debug', type: 'bool', default: false, help: 'print the requests as curl commands (on stderr)', env: null },
   { name: 'ca-file', type: 'string', default: undefined, help: 'verify certificates of HTTPS-enabled servers using this CA bundle', env: 'ETCDCTL_CA_FILE' },
   { name: 'cert-file', type: 'string', default: undefined, help: 'identify HTTPS client using this SSL certificate file', env: 'ETCDCTL_CERT_FILE' },
   { name: 'key-file', type: 'string', default: undefined, help: 'identify HTTPS client using this SSL key file', env: 'ETCDCTL_KEY_FILE' },
@@ -332,8 +332,11 @@ export async function main(argv: string[]): Promise<number> {
   const endpoints = (v.peers ?? v.endpoint ?? v.endpoints) as string[];
   const fetchInit: FetchInit = { ...tlsFiles(v), auth: await credentials(v.username as string | undefined) };
   const timeoutMs = goDurationMs(v.timeout as string, '--timeout');
-  const keyEndpoints = v.noSync || cmd === 'member' || cmd === 'cluster-health' ? endpoints : await syncEndpoints(endpoints, fetchInit, timeoutMs);
-  const kv = new HttpKvBackend({ endpoints: keyEndpoints, timeoutMs, tls: tlsFiles(v), auth: fetchInit.auth });
+  const debug = v.debug ? (line: string) => err(line + '\n') : undefined;
+  const keyEndpoints = v.noSync || cmd === 'member' || cmd === 'cluster-health' ? endpoints : await syncEndpoints(endpoints, fetchInit, timeoutMs, debug);
+  debug?.(`Cluster-Endpoints: ${keyEndpoints.join(', ')}`);
+  const onRequest = debug ? (method: string, url: string, body: string | undefined) => debug(curlLine(method, url, body)) : undefined;
+  const kv = new HttpKvBackend({ endpoints: keyEndpoints, timeoutMs, tls: tlsFiles(v), auth: fetchInit.auth, onRequest });
   // Like etcdctl, the whole command (except watches) gives up after --total-timeout.
   const totalMs = cmd === 'watch' || cmd === 'exec-watch' ? null : goDurationMs(v.totalTimeout as string, '--total-timeout');
   let timer: NodeJS.Timeout | undefined;

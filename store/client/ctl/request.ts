@@ -106,19 +106,27 @@ export async function credentials(username: string | undefined): Promise<FetchIn
  * first given endpoint stays preferred), so a long watch survives the loss of that member.
  * Returns `given` unchanged when no endpoint lists the members.
  */
-export async function syncEndpoints(given: string[], init: FetchInit, timeoutMs = 2000): Promise<string[]> {
+export async function syncEndpoints(given: string[], init: FetchInit, timeoutMs = 2000, debug?: (line: string) => void): Promise<string[]> {
   const norm = (u: string) => u.replace(/\/$/, '');
+  debug?.(`start to sync cluster using endpoints(${given.join(',')})`);
   for (const ep of given) {
     try {
+      debug?.(curlLine('GET', `${norm(ep)}/v2/members`, undefined));
       const res = await plainRequest(`${norm(ep)}/v2/members`, init, { timeoutMs });
       if (res.status !== 200) continue;
       const { members } = JSON.parse(res.body) as { members: { clientURLs: string[] }[] };
       const known = new Set(given.map(norm));
       const more = members.flatMap((m) => m.clientURLs).map(norm).filter((u) => !known.has(u) && known.add(u));
+      debug?.(`got endpoints(${[...given, ...more].join(',')}) after sync`);
       return [...given, ...more];
     } catch {
       /* ask the next endpoint */
     }
   }
   return given;
+}
+
+/** A request as the curl command that repeats it (what etcdctl --debug prints). */
+export function curlLine(method: string, url: string, body: string | undefined): string {
+  return `cURL Command: curl -X ${method} ${url}${body ? ` -d "${body.replaceAll('"', '\\"')}"` : ''}`;
 }
