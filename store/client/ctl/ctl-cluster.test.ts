@@ -25,6 +25,10 @@ test('cluster-health and unreachable endpoints: berth ctl prints what etcdctl pr
   bothSay(['--endpoints', 'http://127.0.0.1:1', 'get', '/x']);
   bothSay(['--endpoints', 'http://127.0.0.1:1,http://127.0.0.1:2', 'ls', '/'], { sortStdout: true });
   bothSay(['--endpoints', 'http://127.0.0.1:1', 'cluster-health']);
+  // Exit 2 when the sync cannot connect, 4 when a request fails after it (or without it).
+  bothSay(['--endpoints', 'http://127.0.0.1:1', 'watch', '/x']);
+  bothSay(['--endpoints', 'http://127.0.0.1:1', '--no-sync', 'get', '/x']);
+  bothSay(['--endpoints', 'http://127.0.0.1:1', '--no-sync', 'watch', '/x']);
   for (const kind of ['etcd', 'berth'] as const) {
     const c = await startCluster(kind, 3);
     t.after(() => c.stop());

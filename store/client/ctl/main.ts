@@ -334,6 +334,14 @@ export async function main(argv: string[]): Promise<number> {
   const timeoutMs = goDurationMs(v.timeout as string, '--timeout');
   const debug = v.debug ? (line: string) => err(line + '\n') : undefined;
   const keyEndpoints = v.noSync || cmd === 'member' || cmd === 'cluster-health' ? endpoints : await syncEndpoints(endpoints, fetchInit, timeoutMs, debug);
+  if (keyEndpoints === endpoints && !v.noSync && cmd !== 'member' && cmd !== 'cluster-health') {
+    // etcdctl stops with exit code 2 when the sync cannot connect to any endpoint.
+    const unreachable = await clusterErrorReport(endpoints, fetchInit, timeoutMs);
+    if (unreachable?.code === EXIT.badConnection) {
+      err(unreachable.text);
+      return EXIT.badConnection;
+    }
+  }
   debug?.(`Cluster-Endpoints: ${keyEndpoints.join(', ')}`);
   const onRequest = debug ? (method: string, url: string, body: string | undefined) => debug(curlLine(method, url, body)) : undefined;
   const kv = new HttpKvBackend({ endpoints: keyEndpoints, timeoutMs, tls: tlsFiles(v), auth: fetchInit.auth, onRequest });
@@ -366,7 +374,8 @@ export async function main(argv: string[]): Promise<number> {
     const report = await clusterErrorReport(keyEndpoints, fetchInit, timeoutMs);
     if (report) {
       err(report.text);
-      return report.code;
+      // Past the sync, etcdctl exits 4 for any failed request, connection errors included.
+      return EXIT.serverError;
     }
     err(`Error:  client: etcd cluster is unavailable or misconfigured; error #0: ${(e as Error).message}\n`);
     return EXIT.badConnection;
