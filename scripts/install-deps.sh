@@ -3,7 +3,7 @@
 # nginx/haproxy, Chromium) and starts dockerd when no engine answers. Idempotent; needs root.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(etcd-server etcd-client docker.io nginx haproxy busybox-static chromium iproute2 iptables procps openssl)
+pkgs=(etcd-server etcd-client docker.io nginx haproxy busybox-static chromium iproute2 iptables procps openssl systemd)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

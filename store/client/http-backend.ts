@@ -27,6 +27,8 @@ export interface HttpKvBackendOptions {
   logger?: Logger;
   auth?: { username: string; password: string };
   tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
+  /** Called before every HTTP request (`berth ctl --debug` prints them as curl commands). */
+  onRequest?: (method: string, url: string, body: string | undefined) => void;
 }
 
 /** The request never reached a server: safe to send elsewhere, whatever it was. */
@@ -72,6 +74,7 @@ export class HttpKvBackend implements KvBackend {
       headers['content-length'] = Buffer.byteLength(body);
     }
     if (this.opts.auth) headers.authorization = 'Basic ' + Buffer.from(`${this.opts.auth.username}:${this.opts.auth.password}`).toString('base64');
+    this.opts.onRequest?.(method, `${base.origin}${base.pathname.replace(/\/$/, '')}${path}`, body);
     return new Promise((resolve, reject) => {
       let sent = false;
       const req = (https ? httpsRequest : httpRequest)(

@@ -3,7 +3,6 @@
  * flags, output formats, messages and exit codes as `ETCDCTL_API=2 etcdctl`.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { parseConfig, formatHelp, type FlagSpec } from '../../../lib/config.ts';
 import { ConfigError } from '../../../lib/errors.ts';
 import { EtcdError, etcdErrorMessages } from '../../kv/errors.ts';
@@ -11,20 +10,26 @@ import { HttpKvBackend } from '../http-backend.ts';
 import type { KvNode, KvResult } from '../kv-backend.ts';
 import { formatResult, type OutputFormat } from './output.ts';
 import { AUTH_COMMANDS, runAuthCommand } from './auth-commands.ts';
+import { clusterErrorReport, credentials, curlLine, plainRequest, syncEndpoints, tlsFiles, type FetchInit } from './request.ts';
 
 /** etcdctl's exit codes. */
 const EXIT = { ok: 0, badArgs: 1, badConnection: 2, badAuth: 3, serverError: 4, clusterNotHealthy: 5 } as const;
 
 const globalSpecs: FlagSpec[] = [
   { name: 'endpoints', type: 'list', default: ['http://127.0.0.1:2379'], help: 'comma-separated list of store endpoints', env: 'ETCDCTL_ENDPOINTS' },
+  { name: 'peers', short: 'C', type: 'list', default: undefined, help: 'DEPRECATED - "--endpoints" should be used instead', env: 'ETCDCTL_PEERS' },
+  { name: 'endpoint', type: 'list', default: undefined, help: 'DEPRECATED - "--endpoints" should be used instead', env: 'ETCDCTL_ENDPOINT' },
   { name: 'output', short: 'o', type: 'enum', choices: ['simple', 'json', 'extended'], default: 'simple', help: 'output format', env: null },
   { name: 'timeout', type: 'string', default: '2s', help: 'request timeout (Go duration)', env: null },
   { name: 'total-timeout', type: 'string', default: '5s', help: 'timeout for the whole command', env: null },
   { name: 'no-sync', type: 'bool', default: false, help: 'do not sync the endpoint list with the cluster', env: null },
-  { name: 'debug', type: 'bool', default: false, help: 'print request details', env: null },
-  { name: 'cacert', type: 'string', default: undefined, help: 'verify servers with this CA bundle', env: 'ETCDCTL_CA_FILE' },
-  { name: 'cert', type: 'string', default: undefined, help: 'client certificate', env: 'ETCDCTL_CERT_FILE' },
-  { name: 'key', type: 'string', default: undefined, help: 'client key', env: 'ETCDCTL_KEY_FILE' },
+  { name: 'debug', type: 'bool', default: false, help: 'print the requests as curl commands (on stderr)', env: null },
+  { name: 'ca-file', type: 'string', default: undefined, help: 'verify certificates of HTTPS-enabled servers using this CA bundle', env: 'ETCDCTL_CA_FILE' },
+  { name: 'cert-file', type: 'string', default: undefined, help: 'identify HTTPS client using this SSL certificate file', env: 'ETCDCTL_CERT_FILE' },
+  { name: 'key-file', type: 'string', default: undefined, help: 'identify HTTPS client using this SSL key file', env: 'ETCDCTL_KEY_FILE' },
+  { name: 'cacert', type: 'string', default: undefined, help: 'same as --ca-file (etcdctl v3 name)', env: null },
+  { name: 'cert', type: 'string', default: undefined, help: 'same as --cert-file (etcdctl v3 name)', env: null },
+  { name: 'key', type: 'string', default: undefined, help: 'same as --key-file (etcdctl v3 name)', env: null },
   { name: 'username', short: 'u', type: 'string', default: undefined, help: 'user:password for basic auth', env: 'ETCDCTL_USERNAME' },
 ];
 
@@ -46,6 +51,8 @@ const commandSpecs: Record<string, FlagSpec[]> = {
 };
 
 class UsageError extends Error {}
+/** --total-timeout ran out. */
+class TotalTimeout extends Error {}
 
 interface Ctx {
   kv: HttpKvBackend;
@@ -53,6 +60,10 @@ interface Ctx {
   format: OutputFormat;
   out: (s: string) => void;
   err: (s: string) => void;
+  /** A `--` separated the command's arguments (exec-watch: key before it, command after). */
+  dashdash: boolean;
+  /** TLS and auth for the plain fetches (members, health). */
+  fetchInit: FetchInit;
 }
 
 function etcdErrorLine(e: EtcdError): string {
@@ -133,6 +144,10 @@ async function run(cmd: string, args: string[], flags: Record<string, unknown>, 
       return EXIT.ok;
     case 'ls': {
       const r = await c.kv.get(key ?? '/', { recursive: !!flags.recursive, sorted: !!flags.sort, quorum: !!flags.quorum });
+      if (c.format !== 'simple') {
+        print(r);
+        return EXIT.ok;
+      }
       const lines: string[] = [];
       if (r.node?.dir) listKeys(r.node.nodes, !!flags.recursive, !!flags.p, !!flags.sort, lines);
       else if (r.node) lines.push(r.node.key);
@@ -143,7 +158,8 @@ async function run(cmd: string, args: string[], flags: Record<string, unknown>, 
       need(1, 'key required');
       const after = flags.afterIndex ? Number(flags.afterIndex) : undefined;
       for await (const ev of c.kv.watch(key!, { recursive: !!flags.recursive, afterIndex: after })) {
-        if (flags.recursive && ev.action !== 'delete' && c.format === 'simple') c.out(`[${ev.action}] ${ev.node?.key}\n`);
+        if (ev.node?.dir) continue;
+        if (flags.recursive) c.out(`[${ev.action}] ${ev.node?.key}\n`);
         print(ev);
         if (!flags.forever) return EXIT.ok;
       }
@@ -151,9 +167,11 @@ async function run(cmd: string, args: string[], flags: Record<string, unknown>, 
     }
     case 'exec-watch': {
       need(2, 'key and command to exec required');
-      const command = args.slice(1).filter((a, i) => !(i === 0 && a === '--'));
-      const after = flags.afterIndex ? Number(flags.afterIndex) : undefined;
-      for await (const ev of c.kv.watch(key!, { recursive: !!flags.recursive, afterIndex: after })) {
+      // `exec-watch <key> -- <command...>`, or etcdctl's other form `exec-watch <command...> <key>`.
+      const [watched, command] = c.dashdash ? [key!, args.slice(1)] : [args[args.length - 1]!, args.slice(0, -1)];
+      // etcdctl adds one to --after-index here (unlike watch); scripts written for it expect that.
+      const after = flags.afterIndex ? Number(flags.afterIndex) + 1 : undefined;
+      for await (const ev of c.kv.watch(watched, { recursive: !!flags.recursive, afterIndex: after })) {
         if (ev.node?.dir) {
           c.err(`Ignored dir ${ev.node.key} change\n`);
           continue;
@@ -182,10 +200,11 @@ interface MemberJSON {
 async function member(args: string[], c: Ctx): Promise<number> {
   const [sub, ...rest] = args;
   const base = c.endpoints[0]!.replace(/\/$/, '');
-  const request = async (path: string, init?: RequestInit) => {
+  const request = async (path: string, init?: { method?: string; json?: unknown }) => {
     for (const ep of c.endpoints) {
       try {
-        return await fetch(`${ep.replace(/\/$/, '')}${path}`, { ...init, signal: AbortSignal.timeout(5000) });
+        const res = await plainRequest(`${ep.replace(/\/$/, '')}${path}`, c.fetchInit, init);
+        return { status: res.status, json: async () => JSON.parse(res.body) as unknown };
       } catch {
         /* next endpoint */
       }
@@ -211,7 +230,7 @@ async function member(args: string[], c: Ctx): Promise<number> {
     case 'add': {
       if (rest.length < 2) throw new UsageError('member add needs a name and a peer URL');
       const [name, urls] = rest as [string, string];
-      const res = await request('/v2/members', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ peerURLs: urls.split(',') }) });
+      const res = await request('/v2/members', { method: 'POST', json: { peerURLs: urls.split(',') } });
       const body = (await res.json()) as MemberJSON & { message?: string };
       if (res.status !== 201) {
         c.err(`Error:  ${body.message ?? `HTTP ${res.status}`}\n`);
@@ -238,44 +257,58 @@ async function member(args: string[], c: Ctx): Promise<number> {
 }
 
 async function clusterHealth(c: Ctx): Promise<number> {
-  const res = await fetch(`${c.endpoints[0]!.replace(/\/$/, '')}/v2/members`).catch(() => null);
-  if (!res) {
-    c.err('cluster may be unhealthy: failed to list members\n');
-    return EXIT.clusterNotHealthy;
+  let members: MemberJSON[];
+  try {
+    const res = await plainRequest(`${c.endpoints[0]!.replace(/\/$/, '')}/v2/members`, c.fetchInit);
+    members = (JSON.parse(res.body) as { members: MemberJSON[] }).members;
+  } catch (e) {
+    c.out('cluster may be unhealthy: failed to list members\n');
+    const report = await clusterErrorReport(c.endpoints.slice(0, 1), c.fetchInit);
+    if (!report) throw e;
+    c.err(report.text);
+    return EXIT.serverError;
   }
-  const { members } = (await res.json()) as { members: MemberJSON[] };
   let healthy = 0;
   for (const m of members) {
     if (m.clientURLs.length === 0) {
       c.out(`member ${m.id} is unreachable: no available published client urls\n`);
       continue;
     }
-    let ok = false;
-    for (const url of m.clientURLs) {
-      try {
-        const h = (await (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).json()) as { health: string };
-        if (h.health === 'true') {
-          c.out(`member ${m.id} is healthy: got healthy result from ${url}\n`);
-          ok = true;
-          break;
-        }
-      } catch {
-        /* try the next URL */
-      }
-    }
-    if (ok) healthy++;
-    else c.out(`member ${m.id} is unreachable: [${m.clientURLs.join(' ')}] are all unreachable\n`);
+    if (await memberHealth(m, c)) healthy++;
   }
-  c.out(healthy === members.length ? 'cluster is healthy\n' : 'cluster is degraded\n');
+  c.out(healthy === members.length ? 'cluster is healthy\n' : healthy === 0 ? 'cluster is unavailable\n' : 'cluster is degraded\n');
   return healthy === members.length ? EXIT.ok : EXIT.clusterNotHealthy;
+}
+
+/** Asks each client URL of a member for /health until one answers; prints what etcdctl prints. */
+async function memberHealth(m: MemberJSON, c: Ctx): Promise<boolean> {
+  for (const url of m.clientURLs) {
+    let health: { health?: string | boolean };
+    try {
+      health = JSON.parse((await plainRequest(`${url}/health`, c.fetchInit, { timeoutMs: 2000 })).body) as typeof health;
+    } catch (e) {
+      c.out(`failed to check the health of member ${m.id} on ${url}: ${(e as Error).message}\n`);
+      continue;
+    }
+    const ok = health.health === 'true' || health.health === true;
+    c.out(ok ? `member ${m.id} is healthy: got healthy result from ${url}\n` : `member ${m.id} is unhealthy: got unhealthy result from ${url}\n`);
+    return ok;
+  }
+  c.out(`member ${m.id} is unreachable: [${m.clientURLs.join(' ')}] are all unreachable\n`);
+  return false;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s);
   const err = (s: string) => process.stderr.write(s);
   // Global flags come before the command, its own flags after it (etcdctl's layout).
-  const cmdAt = argv.findIndex((a, i) => !a.startsWith('-') && !(i > 0 && /^(--endpoints|-o|--output|--timeout|--total-timeout|--cacert|--cert|--key|-u|--username)$/.test(argv[i - 1]!)));
+  const cmdAt = argv.findIndex((a, i) => !a.startsWith('-') && !(i > 0 && /^(--endpoints|--endpoint|--peers|-C|-o|--output|--timeout|--total-timeout|--cacert|--cert|--key|--ca-file|--cert-file|--key-file|-u|--username)$/.test(argv[i - 1]!)));
   const globalArgs = cmdAt < 0 ? argv : argv.slice(0, cmdAt);
+  if (cmdAt < 0 && (argv.includes('--version') || argv.includes('-v'))) {
+    const { BERTH_VERSION } = await import('../../../lib/version.ts');
+    out(`berth ctl version: ${BERTH_VERSION}\nAPI version: 2\n`);
+    return EXIT.ok;
+  }
   const g = parseConfig<Record<string, unknown>>(globalSpecs, globalArgs, process.env, { allowPositionals: false });
   if (g.help || cmdAt < 0) {
     out(formatHelp(`usage: berth ctl [global flags] <command> [flags] [args]\ncommands: ${Object.keys(commandSpecs).join(', ')}`, globalSpecs) + '\n');
@@ -289,28 +322,67 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.badArgs;
   }
   const dashdash = argv.indexOf('--', cmdAt);
-  const cmdArgs = dashdash >= 0 ? argv.slice(cmdAt + 1, dashdash) : argv.slice(cmdAt + 1);
-  const trailing = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
+  let cmdArgs = dashdash >= 0 ? argv.slice(cmdAt + 1, dashdash) : argv.slice(cmdAt + 1);
+  let trailing = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
+  if (cmd === 'exec-watch') {
+    // The exec'd command's own flags (`sh -c ...`) are not ours: options end at the first argument.
+    const first = cmdArgs.findIndex((a, i) => !a.startsWith('-') && cmdArgs[i - 1] !== '--after-index');
+    if (first >= 0) [cmdArgs, trailing] = [cmdArgs.slice(0, first), [...cmdArgs.slice(first), ...trailing]];
+  }
   const parsed = parseConfig<Record<string, unknown>>(specs, cmdArgs, {}, { allowPositionals: true });
   const v = g.values;
-  const tls = v.cacert || v.cert ? { ca: v.cacert ? readFileSync(v.cacert as string) : undefined, cert: v.cert ? readFileSync(v.cert as string) : undefined, key: v.key ? readFileSync(v.key as string) : undefined } : undefined;
-  const [username, password] = typeof v.username === 'string' ? (v.username as string).split(':') : [];
-  const endpoints = v.endpoints as string[];
-  const kv = new HttpKvBackend({ endpoints, timeoutMs: goDurationMs(v.timeout as string, '--timeout'), tls, auth: username ? { username, password: password ?? '' } : undefined });
+  const endpoints = (v.peers ?? v.endpoint ?? v.endpoints) as string[];
+  const fetchInit: FetchInit = { ...tlsFiles(v), auth: await credentials(v.username as string | undefined) };
+  const timeoutMs = goDurationMs(v.timeout as string, '--timeout');
+  const debug = v.debug ? (line: string) => err(line + '\n') : undefined;
+  const keyEndpoints = v.noSync || cmd === 'member' || cmd === 'cluster-health' ? endpoints : await syncEndpoints(endpoints, fetchInit, timeoutMs, debug);
+  if (keyEndpoints === endpoints && !v.noSync && cmd !== 'member' && cmd !== 'cluster-health') {
+    // etcdctl stops with exit code 2 when the sync cannot connect to any endpoint.
+    const unreachable = await clusterErrorReport(endpoints, fetchInit, timeoutMs);
+    if (unreachable?.code === EXIT.badConnection) {
+      err(unreachable.text);
+      return EXIT.badConnection;
+    }
+  }
+  debug?.(`Cluster-Endpoints: ${keyEndpoints.join(', ')}`);
+  const onRequest = debug ? (method: string, url: string, body: string | undefined) => debug(curlLine(method, url, body)) : undefined;
+  const kv = new HttpKvBackend({ endpoints: keyEndpoints, timeoutMs, tls: tlsFiles(v), auth: fetchInit.auth, onRequest });
+  // Like etcdctl, the whole command (except watches) gives up after --total-timeout.
+  const totalMs = cmd === 'watch' || cmd === 'exec-watch' ? null : goDurationMs(v.totalTimeout as string, '--total-timeout');
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await run(cmd, [...parsed.positionals, ...trailing], parsed.values, { kv, endpoints, format: v.output as OutputFormat, out, err });
+    const command = run(cmd, [...parsed.positionals, ...trailing], parsed.values, { kv, endpoints, format: v.output as OutputFormat, out, err, dashdash: dashdash >= 0, fetchInit });
+    if (totalMs === null) return await command;
+    const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TotalTimeout()), totalMs)));
+    return await Promise.race([command, expired]);
   } catch (e) {
+    if (e instanceof TotalTimeout) {
+      const report = await clusterErrorReport(keyEndpoints, fetchInit, timeoutMs);
+      err(report?.text ?? 'Error:  context deadline exceeded\n');
+      return EXIT.serverError;
+    }
     if (e instanceof EtcdError) {
       err(etcdErrorLine(e) + '\n');
       return EXIT.serverError;
     }
-    if (e instanceof UsageError || e instanceof ConfigError) {
+    if (e instanceof UsageError) {
+      err(`Error:  ${e.message}\n`);
+      return EXIT.badArgs;
+    }
+    if (e instanceof ConfigError) {
       err(`Error: ${e.message}\n`);
       return EXIT.badArgs;
+    }
+    const report = await clusterErrorReport(keyEndpoints, fetchInit, timeoutMs);
+    if (report) {
+      err(report.text);
+      // Past the sync, etcdctl exits 4 for any failed request, connection errors included.
+      return EXIT.serverError;
     }
     err(`Error:  client: etcd cluster is unavailable or misconfigured; error #0: ${(e as Error).message}\n`);
     return EXIT.badConnection;
   } finally {
+    clearTimeout(timer);
     await kv.close();
   }
 }
