@@ -56,7 +56,13 @@ test('with auth on the dashboard asks who you are and shows only what you may re
   // The page's own endpoints carry cluster stats to anyone, and no key or value.
   const sample = await (await call(`${url}/dashboard/api/sample`, 'GET', null, null, [200])).text();
   assert.ok(!sample.includes(SECRET_VALUE) && !sample.includes('/secret') && !sample.includes('/app'), 'the sample leaks keys');
-  assert.equal((await call(`${url}/dashboard/api/session`, 'GET', null, [READER[0], 'wrong'], [401])).status, 401);
+  // The session check: a wrong password is a 401, a valid user learns its own read patterns.
+  const session = async (as: [string, string] | null, want: number) => (await call(`${url}/dashboard/api/session`, 'GET', null, as, [want])).json();
+  assert.deepEqual(await session([READER[0], 'wrong'], 401), { message: 'wrong user name or password' });
+  assert.deepEqual(await session(['nobody', 'x'], 401), { message: 'wrong user name or password' });
+  assert.deepEqual(await session(READER, 200), { authEnabled: true, user: 'alice', roles: ['reader'], root: false, read: ['/app/*'], write: [] });
+  assert.equal((await session(ROOT, 200)).root, true);
+  assert.deepEqual(await session(null, 200), { authEnabled: true, user: null, roles: ['guest'], root: false, read: [], write: [] });
 
   const browser = await launchChromium();
   t.after(() => browser.close());
@@ -105,6 +111,15 @@ test('with auth on the dashboard asks who you are and shows only what you may re
   assert.equal(await page.locator('#login[open]').count(), 0, 'a denied write must not ask for a password again');
   await openPath(page, '/app/');
   await page.waitForSelector('#tree .node[data-key="/app/db"]');
+
+  // A password changed behind the page's back asks again (it is not "no read permission").
+  await call(`${url}/v2/auth/users/alice`, 'PUT', JSON.stringify({ user: 'alice', password: 'alice-new' }), ROOT, [200]);
+  await openPath(page, '/app/db/');
+  await page.waitForSelector('#login[open]');
+  assert.equal(await page.locator('#login-error').textContent(), 'wrong user name or password: sign in again');
+  await page.fill('#login-password', 'alice-new');
+  await page.click('#login-submit');
+  await page.waitForSelector('#tree .node[data-key="/app/db/host"]');
 
   const value = await (await call(`${url}/v2/keys/app/name`, 'GET', null, ROOT, [200])).json() as { node: { value: string } };
   assert.equal(value.node.value, 'shop');

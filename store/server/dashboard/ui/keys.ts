@@ -71,10 +71,10 @@ async function renderTree(container: HTMLElement, key: string): Promise<void> {
 
 /**
  * Where a user who may not read `/` can start: `/app/*` opens the directory `/app/` (etcd
- * matches the key with its trailing slash), a plain pattern is a single key.
+ * matches the key with its trailing slash, not `/app`), a plain pattern is a single key.
  */
 export function readableRoots(patterns: string[]): { key: string; dir: boolean }[] {
-  return patterns.map((p) => (p.endsWith('*') ? { key: p.slice(0, -1) || '/', dir: p.slice(0, -1).endsWith('/') } : { key: p, dir: false }));
+  return patterns.map((p) => (p.endsWith('*') ? { key: p.slice(0, -1) || '/', dir: true } : { key: p, dir: false }));
 }
 
 /** Reloads the tree: `/` when readable, else the prefixes the user's roles may read. */

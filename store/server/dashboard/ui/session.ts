@@ -29,11 +29,28 @@ export function onSessionChange(fn: () => void): void {
   changeListeners.push(fn);
 }
 
-/** fetch with the user's credentials. A 401 comes back to the caller: it means "not allowed". */
-export function api(path: string, init: RequestInit = {}): Promise<Response> {
+function send(path: string, init: RequestInit): Promise<Response> {
   const headers = new Headers(init.headers);
   if (auth) headers.set('authorization', auth);
   return fetch(path, { ...init, headers });
+}
+
+/**
+ * fetch with the user's credentials. On a 401 the credentials are checked again: when they
+ * stopped working (password changed, user deleted) or auth was switched on since, the page asks
+ * and retries once; when they still work the 401 goes back to the caller: "not allowed".
+ */
+export async function api(path: string, init: RequestInit = {}): Promise<Response> {
+  const res = await send(path, init);
+  if (res.status !== 401) return res;
+  const fresh = await check(auth).catch(() => null);
+  if (!fresh) return res;
+  if ('error' in fresh) await askCredentials(`${fresh.error}: sign in again`);
+  else if (fresh.authEnabled && !current?.authEnabled) {
+    if (fresh.user) adopt(auth, fresh);
+    else await askCredentials();
+  } else return res;
+  return send(path, init);
 }
 
 async function check(header: string | null): Promise<Session | { error: string }> {
@@ -69,8 +86,21 @@ function renderWho(): void {
   signIn.hidden = !!current.user;
 }
 
-/** Shows the sign-in dialog until valid credentials are given or the user goes on as guest. */
+let asking: Promise<void> | null = null;
+
+/**
+ * Shows the sign-in dialog until valid credentials are given or the user goes on as guest.
+ * Requests denied while it is open wait for the same answer.
+ */
 function askCredentials(error = ''): Promise<void> {
+  if (asking) return asking;
+  asking = showLogin(error).finally(() => {
+    asking = null;
+  });
+  return asking;
+}
+
+function showLogin(error: string): Promise<void> {
   const dialog = el<HTMLDialogElement>('login');
   const form = el<HTMLFormElement>('login-form');
   const errorLine = el('login-error');
