@@ -186,10 +186,19 @@ async function followStream(): Promise<void> {
 setupKeyForm();
 setupWatch();
 setupSessionControls();
+// undefined: nobody shown yet; null: auth off or guest.
+let shownUser: string | null | undefined;
 onSessionChange(() => {
-  // Signing out clears the panels; signing in (from guest or signed out) reloads the tree.
-  if (currentSession()) void refreshTree();
-  else clearKeys();
+  // Signing out clears the panels; another user reloads the tree; the same user signing in
+  // again (a changed password) keeps what they were looking at.
+  const session = currentSession();
+  if (!session) {
+    shownUser = undefined;
+    return clearKeys();
+  }
+  if (session.user === shownUser) return;
+  shownUser = session.user;
+  void refreshTree();
 });
 void startSession();
 void followStream();

@@ -52,8 +52,12 @@ function nodeLabel(key: string, dir: boolean, text: string, li: HTMLElement): HT
   return label;
 }
 
-async function renderTree(container: HTMLElement, key: string): Promise<void> {
+// Bumped by every reload of the whole tree, so a slow listing cannot land in a newer tree.
+let treeGeneration = 0;
+
+async function renderTree(container: HTMLElement, key: string, generation = treeGeneration): Promise<void> {
   const nodes = await loadDir(key);
+  if (generation !== treeGeneration) return;
   if (nodes === 'denied') return void container.appendChild(deniedNote(key));
   if (typeof nodes === 'string') {
     const p = document.createElement('p');
@@ -81,10 +85,12 @@ export function readableRoots(patterns: string[]): { key: string; dir: boolean }
 export async function refreshTree(): Promise<void> {
   const tree = $('tree');
   tree.innerHTML = '';
+  const generation = ++treeGeneration;
   const session = currentSession();
   if (!session) return;
   const nodes = await loadDir('/');
-  if (nodes !== 'denied') return renderTree(tree, '/');
+  if (generation !== treeGeneration) return;
+  if (nodes !== 'denied') return renderTree(tree, '/', generation);
   tree.appendChild(deniedNote('/'));
   const ul = document.createElement('ul');
   for (const root of readableRoots(session.read)) {
@@ -121,8 +127,10 @@ export function setupKeyForm(): void {
     const key = $<HTMLInputElement>('open-path').value.trim() || '/';
     const tree = $('tree');
     tree.innerHTML = '';
+    const generation = ++treeGeneration;
     await showKey(key);
-    if ($<HTMLInputElement>('dir-input').checked || key.endsWith('/')) await renderTree(tree, key);
+    if (generation !== treeGeneration) return;
+    if ($<HTMLInputElement>('dir-input').checked || key.endsWith('/')) await renderTree(tree, key, generation);
   });
   $<HTMLFormElement>('key-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -151,6 +159,7 @@ export function setupKeyForm(): void {
 
 /** Empties the key panels (a new user must not see what the last one read). */
 export function clearKeys(): void {
+  treeGeneration++;
   $('tree').innerHTML = '';
   for (const id of ['key-input', 'value-input', 'ttl-input', 'open-path']) $<HTMLInputElement>(id).value = '';
   $('key-meta').textContent = '';
