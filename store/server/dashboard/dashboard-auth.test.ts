@@ -98,7 +98,17 @@ test('with auth on the dashboard asks who you are and shows only what you may re
   await page.waitForFunction(() => (document.getElementById('value-input') as HTMLTextAreaElement).value === 'shop');
   await page.fill('#watch-prefix', '/secret');
   await page.click('#watch-start');
-  await page.waitForSelector('#watch-events .denied[data-denied="/secret"]');
+  await page.waitForSelector('#watch-events .denied[data-denied="/secret/"]');
+  // The live watch runs with the reader's credentials: a write under /app shows up.
+  await page.fill('#watch-prefix', '/app');
+  await page.click('#watch-start');
+  await page.waitForSelector('#watch-events[data-ready="true"]', { state: 'attached' });
+  // No wait needed: the watch starts at the index read before data-ready, so a write now is in it.
+  await call(`${url}/v2/keys/app/live`, 'PUT', new URLSearchParams({ value: 'v' }), ROOT, [201]);
+  await page.waitForSelector('#watch-events li[data-key="/app/live"]', { timeout: 2000 });
+  await page.fill('#watch-prefix', '/secret');
+  await page.click('#watch-start');
+  await page.waitForSelector('#watch-events .denied[data-denied="/secret/"]');
   await screenshot(page, 'auth-reader');
   await openPath(page, '/secret/token');
   await page.waitForSelector('#key-meta[data-denied="true"]');

@@ -183,7 +183,7 @@ function watchDenied(list: HTMLElement, prefix: string): void {
   const li = document.createElement('li');
   li.className = 'denied';
   li.dataset.denied = prefix;
-  li.textContent = `no read permission for ${prefix} (a recursive watch needs a pattern like ${prefix.replace(/\/?$/, '/')}*)`;
+  li.textContent = `no read permission for ${prefix}`;
   list.appendChild(li);
 }
 
@@ -193,6 +193,8 @@ async function watchPrefix(prefix: string): Promise<void> {
   const list = $('watch-events');
   list.dataset.prefix = prefix;
   const head = await api(keyUrl(prefix));
+  // etcd matches `/app/*` against `/app/` but not `/app`: a reader of the prefix means its inside.
+  if (head.status === 401 && !prefix.endsWith('/')) return watchPrefix(prefix + '/');
   if (head.status === 401) return watchDenied(list, prefix);
   let next = Number(head.headers.get('x-etcd-index') ?? '0') + 1;
   await head.arrayBuffer();
