@@ -30,7 +30,12 @@ export async function answerSession(req: IncomingMessage, res: ServerResponse, n
   if (!authz || !authz.enabled) {
     return void json(200, { authEnabled: false, user: null, roles: [], root: true, read: ['/*'], write: ['/*'] } satisfies DashboardSession);
   }
-  const user = await authz.identify(req);
+  let user: Awaited<ReturnType<Authorizer['identify']>>;
+  try {
+    user = await authz.identify(req);
+  } catch {
+    return void json(500, { message: 'could not check the credentials' }); // a rejection here would end the member
+  }
   if (user === 'invalid') return void json(401, { message: 'wrong user name or password' });
   const roleNames = user ? (user.roles ?? []) : [GUEST_ROLE];
   const roles = roleNames.map((n) => node.auth.findRole(n));
