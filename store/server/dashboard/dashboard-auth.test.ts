@@ -46,40 +46,30 @@ async function openPath(page: Page, path: string): Promise<void> {
   await page.click('#open-go');
 }
 
-test('with auth on the dashboard asks who you are and shows only what you may read', { timeout: 60_000 }, async (t) => {
-  if (!requireChromium(t)) return;
-  const cluster = await startCluster('berth', 1);
-  t.after(() => cluster.stop());
-  const url = cluster.clientUrls[0]!;
-  await enableAuth(url);
-
-  // The page's own endpoints carry cluster stats to anyone, and no key or value.
+/** The page's own endpoints: cluster stats to anyone and no key; the session check tells wrong from denied. */
+async function checkServerEndpoints(url: string): Promise<void> {
   const sample = await (await call(`${url}/dashboard/api/sample`, 'GET', null, null, [200])).text();
   assert.ok(!sample.includes(SECRET_VALUE) && !sample.includes('/secret') && !sample.includes('/app'), 'the sample leaks keys');
-  // The session check: a wrong password is a 401, a valid user learns its own read patterns.
   const session = async (as: [string, string] | null, want: number) => (await call(`${url}/dashboard/api/session`, 'GET', null, as, [want])).json();
   assert.deepEqual(await session([READER[0], 'wrong'], 401), { message: 'wrong user name or password' });
   assert.deepEqual(await session(['nobody', 'x'], 401), { message: 'wrong user name or password' });
   assert.deepEqual(await session(READER, 200), { authEnabled: true, user: 'alice', roles: ['reader'], root: false, read: ['/app/*'], write: [] });
   assert.equal((await session(ROOT, 200)).root, true);
   assert.deepEqual(await session(null, 200), { authEnabled: true, user: null, roles: ['guest'], root: false, read: [], write: [] });
+}
 
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${url}/dashboard`);
-
-  // Root: asked first, then sees the whole tree and a secret value.
+/** Root: asked first, then sees the whole tree and a secret value. */
+async function rootSeesEverything(page: Page): Promise<void> {
   await signIn(page, ROOT);
   await page.waitForSelector('#whoami[data-user="root"]');
   await page.waitForSelector('#tree .node[data-key="/app"]');
   await page.waitForSelector('#tree .node[data-key="/secret"]');
   await openPath(page, '/secret/token');
   await page.waitForFunction((v) => (document.getElementById('value-input') as HTMLTextAreaElement).value === v, SECRET_VALUE);
+}
 
-  // Sign out: the panels empty and the dialog asks again; a wrong password says so and stays.
+/** Sign out empties the panels and asks again; a wrong password says so and the dialog stays. */
+async function signOutThenWrongPassword(page: Page): Promise<void> {
   await page.click('#sign-out');
   assert.equal(await page.locator('#value-input').inputValue(), '');
   assert.equal(await page.locator('#tree .node').count(), 0);
@@ -87,8 +77,10 @@ test('with auth on the dashboard asks who you are and shows only what you may re
   await page.waitForFunction(() => document.getElementById('login-error')?.textContent === 'wrong user name or password');
   assert.ok(await page.locator('#login[open]').isVisible());
   await screenshot(page, 'auth-wrong-password');
+}
 
-  // The reader: no read permission for / and /secret, the /app values, etcd's error on a write.
+/** The reader: "no read permission for /", the /app values, a live watch with their credentials. */
+async function readerSeesApp(page: Page, url: string): Promise<void> {
   await page.fill('#login-password', READER[1]);
   await page.click('#login-submit');
   await page.waitForSelector('#whoami[data-user="alice"]');
@@ -96,16 +88,16 @@ test('with auth on the dashboard asks who you are and shows only what you may re
   await page.click('#tree .node[data-key="/app/"]');
   await page.click('#tree .node[data-key="/app/name"]');
   await page.waitForFunction(() => (document.getElementById('value-input') as HTMLTextAreaElement).value === 'shop');
-  await page.fill('#watch-prefix', '/secret');
-  await page.click('#watch-start');
-  await page.waitForSelector('#watch-events .denied[data-denied="/secret/"]');
-  // The live watch runs with the reader's credentials: a write under /app shows up.
   await page.fill('#watch-prefix', '/app');
   await page.click('#watch-start');
   await page.waitForSelector('#watch-events[data-ready="true"]', { state: 'attached' });
   // No wait needed: the watch starts at the index read before data-ready, so a write now is in it.
   await call(`${url}/v2/keys/app/live`, 'PUT', new URLSearchParams({ value: 'v' }), ROOT, [201]);
   await page.waitForSelector('#watch-events li[data-key="/app/live"]', { timeout: 2000 });
+}
+
+/** The reader on /secret and on a write: "no read permission", etcd's error, never the dialog. */
+async function readerIsDenied(page: Page): Promise<void> {
   await page.fill('#watch-prefix', '/secret');
   await page.click('#watch-start');
   await page.waitForSelector('#watch-events .denied[data-denied="/secret/"]');
@@ -119,10 +111,10 @@ test('with auth on the dashboard asks who you are and shows only what you may re
   await page.click('#save-key');
   await page.waitForFunction(() => document.getElementById('key-meta')?.textContent?.includes('Insufficient credentials'));
   assert.equal(await page.locator('#login[open]').count(), 0, 'a denied write must not ask for a password again');
-  await openPath(page, '/app/');
-  await page.waitForSelector('#tree .node[data-key="/app/db"]');
+}
 
-  // A password changed behind the page's back asks again (it is not "no read permission").
+/** A password changed behind the page's back asks again (it is not "no read permission"). */
+async function changedPasswordAsksAgain(page: Page, url: string): Promise<void> {
   await call(`${url}/v2/auth/users/alice`, 'PUT', JSON.stringify({ user: 'alice', password: 'alice-new' }), ROOT, [200]);
   await openPath(page, '/app/db/');
   await page.waitForSelector('#login[open]');
@@ -130,8 +122,30 @@ test('with auth on the dashboard asks who you are and shows only what you may re
   await page.fill('#login-password', 'alice-new');
   await page.click('#login-submit');
   await page.waitForSelector('#tree .node[data-key="/app/db/host"]');
+}
 
-  const value = await (await call(`${url}/v2/keys/app/name`, 'GET', null, ROOT, [200])).json() as { node: { value: string } };
-  assert.equal(value.node.value, 'shop');
+test('with auth on the dashboard asks who you are and shows only what you may read', { timeout: 60_000 }, async (t) => {
+  if (!requireChromium(t)) return;
+  const cluster = await startCluster('berth', 1);
+  t.after(() => cluster.stop());
+  const url = cluster.clientUrls[0]!;
+  await enableAuth(url);
+  await checkServerEndpoints(url);
+
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${url}/dashboard`);
+
+  await rootSeesEverything(page);
+  await signOutThenWrongPassword(page);
+  await readerSeesApp(page, url);
+  await readerIsDenied(page);
+  await changedPasswordAsksAgain(page, url);
+
+  const value = (await (await call(`${url}/v2/keys/app/name`, 'GET', null, ROOT, [200])).json()) as { node: { value: string } };
+  assert.equal(value.node.value, 'shop', "the reader's denied write changed nothing");
   assert.deepEqual(errors, []);
 });
