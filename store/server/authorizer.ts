@@ -55,6 +55,15 @@ export class Authorizer {
     return cn === null ? null : (this.node.auth.findUser(cn) ?? null);
   }
 
+  /**
+   * The user a request names, as the key checks see it: null when it names none (the guest
+   * role), 'invalid' for an unknown user or a wrong password. For the dashboard's sign-in.
+   */
+  async identify(req: IncomingMessage): Promise<StoredUser | null | 'invalid'> {
+    if (!req.headers.authorization) return this.clientCertAuth ? this.userFromClientCert(req) : null;
+    return (await this.userFromBasicAuth(req)) ?? 'invalid';
+  }
+
   /** etcd's hasRootAccess: the user holds the root role. */
   async hasRootAccess(req: IncomingMessage): Promise<boolean> {
     if (!this.enabled) return true;

@@ -81,7 +81,7 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
   const authz = new Authorizer(deps.node, new PasswordVerifier(), deps.clientCertAuth ?? false);
   const auth = new AuthHandlers(deps.node, authz, deps.clusterId, limits.maxRequestBytes);
   const keys = new KeysHandler(deps.node, deps.clusterId, limits, metrics, deps.logger, (req, key, recursive) => authz.hasKeyAccess(req, key, recursive));
-  const dashboard = new DashboardRoutes({ node: deps.node, logger: deps.logger, metrics: deps.metrics });
+  const dashboard = new DashboardRoutes({ node: deps.node, logger: deps.logger, metrics: deps.metrics, authz });
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);

@@ -1,31 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
 import { startCluster, type StoreCluster } from '../../../lib/testing/store-cluster.ts';
 import { requireChromium } from '../../../lib/testing/requirements.ts';
 import { waitFor } from '../../../lib/testing/process.ts';
-
-const SHOTS = resolve(import.meta.dirname, '../../../test-output/dashboard');
-
-async function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await mkdir(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
+import { launchChromium, screenshot } from './browser-testing.ts';
 
 test('the dashboard shows a 3-node cluster, its latencies, keys and live events, and follows a leader change', { timeout: 120_000 }, async (t) => {
   if (!requireChromium(t)) return;
   const cluster: StoreCluster = await startCluster('berth', 3);
   t.after(() => cluster.stop());
-  const browser = await launch();
+  const browser = await launchChromium();
   t.after(() => browser.close());
 
   const leaderUrl = await cluster.leaderUrl();
@@ -65,7 +49,7 @@ test('the dashboard shows a 3-node cluster, its latencies, keys and live events,
   await page.waitForSelector('#watch-events li[data-key="/dash/live"]', { timeout: 1000 });
   const seenMs = Date.now() - wroteAt;
   assert.ok(seenMs <= 1000, `watch event took ${seenMs} ms`);
-  await shot(page, 'cluster');
+  await screenshot(page, 'cluster');
 
   // Killing the leader: the page shows the new leader within 3 s.
   await cluster.kill(leaderMember.name, 'SIGKILL');
@@ -80,7 +64,7 @@ test('the dashboard shows a 3-node cluster, its latencies, keys and live events,
   );
   const newLeader = await page.locator('#cluster-summary').getAttribute('data-leader');
   console.log(`new leader ${newLeader} shown ${Date.now() - killedAt} ms after SIGKILL of ${leaderMember.name}`);
-  await shot(page, 'after-leader-kill');
+  await screenshot(page, 'after-leader-kill');
   assert.deepEqual(errors, []);
 });
 

@@ -4,6 +4,8 @@ import type { Logger } from '../../../lib/log.ts';
 import type { StoreNode } from '../../node/types.ts';
 import { dashboardAssets } from './bundle.ts';
 import { ClusterSampler, type ClusterSample } from './sampler.ts';
+import { answerSession } from './session.ts';
+import type { Authorizer } from '../authorizer.ts';
 
 const SAMPLE_EVERY_MS = 1000;
 
@@ -11,12 +13,16 @@ export interface DashboardDeps {
   node: StoreNode;
   logger: Logger;
   metrics?: Registry;
+  /** Checks the page's credentials for /dashboard/api/session; absent means auth is never on. */
+  authz?: Authorizer;
 }
 
 /**
  * Serves /dashboard (the page and its bundled script) and /dashboard/api/stream (server-sent
  * events, one ClusterSample a second). One sampler runs while at least one page listens, so
- * ten open tabs cost the same peer requests as one.
+ * ten open tabs cost the same peer requests as one. Samples carry cluster stats only (what
+ * etcd's open /v2/stats show), never a key or value, so they need no credentials; the page reads
+ * keys through /v2/keys with the user's own. /dashboard/api/session checks those credentials.
  */
 export class DashboardRoutes {
   private readonly sampler: ClusterSampler;
@@ -37,6 +43,7 @@ export class DashboardRoutes {
     }
     if (path === '/dashboard/api/stream') this.stream(req, res);
     else if (path === '/dashboard/api/sample') void this.sampleOnce(res);
+    else if (path === '/dashboard/api/session') void answerSession(req, res, this.deps.node, this.deps.authz);
     else void this.asset(res, path);
     return true;
   }

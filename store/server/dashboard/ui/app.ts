@@ -1,7 +1,10 @@
 // The dashboard's browser code. Bundled by esbuild when the server starts (no CDN, works
 // offline). Data: /dashboard/api/stream (one cluster sample a second, as server-sent events,
 // gathered by the serving member from every member, so a follower shows the leader's view)
-// and the v2 keys API for the browser and the live watch.
+// and the v2 keys API for the browser and the live watch (keys.ts), with the signed-in user's
+// credentials (session.ts).
+import { clearKeys, refreshTree, setupKeyForm, setupWatch } from './keys.ts';
+import { currentSession, onSessionChange, setupSessionControls, startSession } from './session.ts';
 
 interface MemberView {
   id: string;
@@ -29,46 +32,8 @@ interface ClusterSample {
   store: { writes: number; reads: number; watchers: number } | null;
   fsync: { sum: number; count: number } | null;
 }
-interface V2Node {
-  key?: string;
-  value?: string;
-  dir?: boolean;
-  ttl?: number;
-  expiration?: string;
-  nodes?: V2Node[];
-  modifiedIndex?: number;
-  createdIndex?: number;
-}
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-let auth: string | null = sessionStorage.getItem('berth-auth');
-
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (auth) headers.set('authorization', auth);
-  const res = await fetch(path, { ...init, headers });
-  if (res.status === 401) {
-    await askCredentials();
-    return api(path, init);
-  }
-  return res;
-}
-
-function askCredentials(): Promise<void> {
-  const dialog = $<HTMLDialogElement>('login');
-  return new Promise((resolve) => {
-    dialog.addEventListener(
-      'close',
-      () => {
-        auth = 'Basic ' + btoa(`${$<HTMLInputElement>('login-user').value}:${$<HTMLInputElement>('login-password').value}`);
-        sessionStorage.setItem('berth-auth', auth);
-        resolve();
-      },
-      { once: true },
-    );
-    if (!dialog.open) dialog.showModal();
-  });
-}
 
 // ---- latency history and chart --------------------------------------------------------------
 
@@ -190,7 +155,8 @@ async function followStream(): Promise<void> {
   const badge = $('connection');
   for (;;) {
     try {
-      const res = await api('/dashboard/api/stream');
+      // Cluster stats only (no keys): open like etcd's /v2/stats, so no credentials are sent.
+      const res = await fetch('/dashboard/api/stream');
       if (!res.ok || !res.body) throw new Error(`stream: HTTP ${res.status}`);
       badge.textContent = 'live';
       badge.className = 'badge ok';
@@ -217,134 +183,22 @@ async function followStream(): Promise<void> {
   }
 }
 
-// ---- keys browser ----------------------------------------------------------------------------
-
-const keyUrl = (key: string) => '/v2/keys' + key.split('/').map(encodeURIComponent).join('/');
-
-async function loadDir(key: string): Promise<V2Node[]> {
-  const res = await api(`${keyUrl(key)}?sorted=true`);
-  if (!res.ok) return [];
-  const body = (await res.json()) as { node: V2Node };
-  return body.node.nodes ?? [];
-}
-
-async function renderTree(container: HTMLElement, key: string): Promise<void> {
-  const nodes = await loadDir(key);
-  const ul = document.createElement('ul');
-  for (const n of nodes) {
-    const li = document.createElement('li');
-    const label = document.createElement('span');
-    const name = n.key!.slice(n.key!.lastIndexOf('/') + 1);
-    label.textContent = name;
-    label.className = `node ${n.dir ? 'dir' : 'file'}`;
-    label.dataset.key = n.key!;
-    label.addEventListener('click', async (ev) => {
-      ev.stopPropagation();
-      document.querySelectorAll('.tree .selected').forEach((e) => e.classList.remove('selected'));
-      label.classList.add('selected');
-      await showKey(n.key!);
-      if (n.dir) {
-        const open = label.classList.toggle('open');
-        li.querySelector('ul')?.remove();
-        if (open) await renderTree(li, n.key!);
-      }
-    });
-    li.appendChild(label);
-    ul.appendChild(li);
-  }
-  container.appendChild(ul);
-}
-
-async function refreshTree(): Promise<void> {
-  const tree = $('tree');
-  tree.innerHTML = '';
-  await renderTree(tree, '/');
-}
-
-async function showKey(key: string): Promise<void> {
-  const res = await api(keyUrl(key));
-  const body = (await res.json()) as { node?: V2Node; message?: string };
-  $<HTMLInputElement>('key-input').value = key;
-  const n = body.node;
-  $<HTMLTextAreaElement>('value-input').value = n?.value ?? '';
-  $<HTMLInputElement>('dir-input').checked = !!n?.dir;
-  $<HTMLInputElement>('ttl-input').value = n?.ttl ? String(n.ttl) : '';
-  $('key-meta').textContent = n
-    ? `created ${n.createdIndex}, modified ${n.modifiedIndex}${n.ttl ? `, ttl ${n.ttl}s (expires ${n.expiration})` : ''}`
-    : body.message ?? '';
-}
-
-function setupKeyForm(): void {
-  $<HTMLFormElement>('key-form').addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const key = $<HTMLInputElement>('key-input').value.trim();
-    const dir = $<HTMLInputElement>('dir-input').checked;
-    const ttl = $<HTMLInputElement>('ttl-input').value.trim();
-    const form = new URLSearchParams();
-    if (dir) form.set('dir', 'true');
-    else form.set('value', $<HTMLTextAreaElement>('value-input').value);
-    if (ttl) form.set('ttl', ttl);
-    const res = await api(keyUrl(key), { method: 'PUT', body: form });
-    const body = (await res.json()) as { message?: string; cause?: string };
-    $('key-meta').textContent = res.ok ? 'saved' : `${body.message} (${body.cause ?? ''})`;
-    await refreshTree();
-  });
-  $('delete-key').addEventListener('click', async () => {
-    const key = $<HTMLInputElement>('key-input').value.trim();
-    if (!key || !confirm(`Delete ${key}${$<HTMLInputElement>('dir-input').checked ? ' and everything under it' : ''}?`)) return;
-    const q = $<HTMLInputElement>('dir-input').checked ? '?recursive=true' : '';
-    const res = await api(keyUrl(key) + q, { method: 'DELETE' });
-    const body = (await res.json()) as { message?: string };
-    $('key-meta').textContent = res.ok ? 'deleted' : body.message ?? `HTTP ${res.status}`;
-    await refreshTree();
-  });
-}
-
-// ---- live watch ------------------------------------------------------------------------------
-
-let watchGeneration = 0;
-
-async function watchPrefix(prefix: string): Promise<void> {
-  const generation = ++watchGeneration;
-  const list = $('watch-events');
-  list.innerHTML = '';
-  list.dataset.prefix = prefix;
-  const head = await api(keyUrl(prefix));
-  let next = Number(head.headers.get('x-etcd-index') ?? '0') + 1;
-  await head.arrayBuffer();
-  list.dataset.ready = 'true';
-  while (generation === watchGeneration) {
-    try {
-      const res = await api(`${keyUrl(prefix)}?wait=true&recursive=true&waitIndex=${next}`);
-      const text = await res.text();
-      if (generation !== watchGeneration) return;
-      if (!text) continue; // the long poll timed out without an event
-      const ev = JSON.parse(text) as { action?: string; node?: V2Node; errorCode?: number; index?: number };
-      if (ev.errorCode === 401) {
-        next = (ev.index ?? next) + 1; // history cleared: continue from now
-        continue;
-      }
-      if (!ev.node) continue;
-      next = (ev.node.modifiedIndex ?? next) + 1;
-      const li = document.createElement('li');
-      li.textContent = `${ev.action} ${ev.node.key}${ev.node.value !== undefined ? ` = ${ev.node.value}` : ''} @${ev.node.modifiedIndex}`;
-      li.dataset.key = ev.node.key ?? '';
-      list.prepend(li);
-      while (list.children.length > 200) list.lastElementChild?.remove();
-    } catch {
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
-
-function setupWatch(): void {
-  $<HTMLFormElement>('watch-form').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    void watchPrefix($<HTMLInputElement>('watch-prefix').value.trim() || '/');
-  });
-}
-
 setupKeyForm();
 setupWatch();
-void refreshTree();
+setupSessionControls();
+// undefined: nobody shown yet; null: auth off or guest.
+let shownUser: string | null | undefined;
+onSessionChange(() => {
+  // Signing out clears the panels; another user reloads the tree; the same user signing in
+  // again (a changed password) keeps what they were looking at.
+  const session = currentSession();
+  if (!session) {
+    shownUser = undefined;
+    return clearKeys();
+  }
+  if (session.user === shownUser) return;
+  shownUser = session.user;
+  void refreshTree();
+});
+void startSession();
 void followStream();
