@@ -56,9 +56,13 @@ for (let s = 0; s < SCHEDULES; s++) {
     console.log(`nemesis seed ${seed}; rerun: SEED=${seed} NEMESIS_SCHEDULES=1 npm test -- store/cluster-tests`);
     const rand = new Rand(seed);
     const cluster = await RelayedCluster.start(size);
-    t.after(() => cluster.stop());
-    const history = new HistoryRecorder();
     const stop = { done: false };
+    // Stop the clients too when the test fails midway: their loop would keep the file alive.
+    t.after(async () => {
+      stop.done = true;
+      await cluster.stop();
+    });
+    const history = new HistoryRecorder();
     const load = runClients(cluster, history, rand.fork(), 6, stop);
     const faults: Fault[] = [];
     for (let round = 0; round < 2; round++) {
