@@ -39,7 +39,17 @@ export async function keyspaceOf(url: string): Promise<string> {
  */
 export async function verifyRun(cluster: BerthCluster, history: HistoryRecorder, writes: AckedWrites): Promise<Verdict> {
   const members = cluster.members.filter((m) => !m.removed);
-  await waitFor('every member to hold the same data', async () => new Set(await Promise.all(members.map((m) => keyspaceOf(m.clientUrl).catch(() => `unreachable ${m.name}`)))).size === 1, 30_000, 200);
+  let views: string[] = [];
+  try {
+    await waitFor('every member to hold the same data', async () => {
+      views = await Promise.all(members.map((m) => keyspaceOf(m.clientUrl).catch((e: Error) => `unreachable: ${e.message}`)));
+      return new Set(views).size === 1;
+    }, 30_000, 200);
+  } catch (e) {
+    // Say how the members differ: one lagging behind (liveness) reads differently from two
+    // holding different values at the same index (safety).
+    throw new Error(`${(e as Error).message}\n${members.map((m, i) => `  ${m.name}: ${describeView(views[i] ?? '')}`).join('\n')}\n  first difference: ${firstDifference(views)}`);
+  }
   for (const m of members) {
     for (const key of KEYS) {
       const op = history.invoke({ client: 1000 + m.index, key, kind: 'read' });
@@ -61,4 +71,23 @@ export async function verifyRun(cluster: BerthCluster, history: HistoryRecorder,
     if (phantom.length) problems.push(`${m.name} holds ${phantom.length} keys no write produced: ${phantom.slice(0, 10).join(', ')}`);
   }
   return { linearizability, lostWrites, phantomWrites, problems };
+}
+
+/** "N keys, highest index I" for a keyspaceOf() view, or the reason it could not be read. */
+function describeView(view: string): string {
+  if (view.startsWith('unreachable')) return view;
+  const lines = view === '' ? [] : view.split('\n');
+  const highest = Math.max(0, ...lines.map((l) => Number(l.slice(l.lastIndexOf('@') + 1)) || 0));
+  return `${lines.length} keys, highest modifiedIndex ${highest}`;
+}
+
+/** The first key line on which two members' views disagree. */
+function firstDifference(views: string[]): string {
+  const split = views.map((v) => v.split('\n'));
+  const longest = Math.max(0, ...split.map((l) => l.length));
+  for (let i = 0; i < longest; i++) {
+    const at = new Set(split.map((l) => l[i] ?? '<none>'));
+    if (at.size > 1) return [...at].join(' | ');
+  }
+  return 'none';
 }
