@@ -48,7 +48,9 @@ export async function verifyRun(cluster: BerthCluster, history: HistoryRecorder,
   } catch (e) {
     // Say how the members differ: one lagging behind (liveness) reads differently from two
     // holding different values at the same index (safety).
-    throw new Error(`${(e as Error).message}\n${members.map((m, i) => `  ${m.name}: ${describeView(views[i] ?? '')}`).join('\n')}\n  first difference: ${firstDifference(views)}`);
+    const logs = await Promise.all(members.map((m) => cluster.logs(m.index, 30).catch((err: Error) => `(no log: ${err.message})`)));
+    const perMember = members.map((m, i) => `  ${m.name}: ${describeView(views[i] ?? '')}\n    last log lines:\n${logs[i]!.trimEnd().replace(/^/gm, '      ')}`);
+    throw new Error(`${(e as Error).message}\n${perMember.join('\n')}\n  first difference: ${firstDifference(views)}`);
   }
   for (const m of members) {
     for (const key of KEYS) {

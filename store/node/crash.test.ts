@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, readdir } from 'node:fs/promises';
+import { open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rand, seedFromEnv } from '../../lib/rand.ts';
 import { startCluster, type StoreCluster } from '../../lib/testing/store-cluster.ts';
-import { encodeRecord, RecordType } from '../wal/record.ts';
+import { encodeRecord, endOfRecords, RecordType } from '../wal/record.ts';
 
 const WRITERS = 32;
 
@@ -61,6 +61,17 @@ async function lastSegment(cluster: StoreCluster): Promise<string> {
   return join(dir, names.at(-1)!);
 }
 
+/** Writes `bytes` where the segment's records end, as a write torn by a crash would leave them (the rest is preallocated zeros). */
+async function writeAfterRecords(file: string, bytes: Buffer): Promise<void> {
+  const at = endOfRecords(await readFile(file));
+  const fh = await open(file, 'r+');
+  try {
+    await fh.write(bytes, 0, bytes.length, at);
+  } finally {
+    await fh.close();
+  }
+}
+
 const base = seedFromEnv();
 const SEEDS = Array.from({ length: 5 }, (_, i) => (base + i) >>> 0);
 
@@ -84,15 +95,16 @@ test('a WAL with garbage appended, and one with a half-written record, is repair
   const name = cluster.members[0]!.name;
 
   let acked = await writeUntilKilled(cluster, rand, 500);
-  const garbage = Buffer.from(Array.from({ length: 777 }, () => rand.int(256)));
-  await appendFile(await lastSegment(cluster), garbage);
+  // Not zero: zeros after the records read as preallocated space, not as a torn write.
+  const garbage = Buffer.from(Array.from({ length: 777 }, () => 1 + rand.int(255)));
+  await writeAfterRecords(await lastSegment(cluster), garbage);
   await cluster.restart(name);
   assert.match(cluster.members[0]!.process.output(), /torn tail: cut 777 bytes/);
   await verify(cluster, acked);
 
   acked = acked.concat(await writeUntilKilled(cluster, rand, 500, 'second'));
   const record = encodeRecord(RecordType.Entry, Buffer.alloc(300, 7));
-  await appendFile(await lastSegment(cluster), record.subarray(0, 150));
+  await writeAfterRecords(await lastSegment(cluster), record.subarray(0, 150));
   await cluster.restart(name);
   assert.match(cluster.members[0]!.process.output(), /torn tail: cut 150 bytes/);
   await verify(cluster, acked);

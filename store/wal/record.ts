@@ -43,3 +43,10 @@ export function decodeRecord(buf: Buffer, offset: number): DecodeResult {
   if (crc32(buf.subarray(offset + 8, end)) !== crc) return { ok: false, reason: 'crc', next: end };
   return { ok: true, type: buf.readUInt8(offset + 8) as RecordType, payload: buf.subarray(offset + HEADER_BYTES, end), next: end };
 }
+
+/** The offset just past the last of the valid records that run from the start of `buf`. */
+export function endOfRecords(buf: Buffer): number {
+  let offset = 0;
+  for (let r = decodeRecord(buf, 0); r.ok; r = decodeRecord(buf, offset)) offset = r.next;
+  return offset;
+}

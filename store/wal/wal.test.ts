@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../../lib/log.ts';
 import type { Entry } from '../raft/types.ts';
 import { WalCorruptError } from './errors.ts';
 import { SnapshotFiles } from './snapshot-files.ts';
+import { endOfRecords } from './record.ts';
 import { Wal } from './wal.ts';
 
 const entry = (index: number, term = 1, text = `e${index}`): Entry => ({ index, term, type: 0, data: new TextEncoder().encode(text) });
@@ -69,6 +70,41 @@ test('a torn tail (garbage, or half a record) is cut off with a warning naming t
   await writeFile(seg2, full.subarray(0, full.length - 5));
   const { log: l3 } = await Wal.open(dir, null, { logger: collectingLogger() });
   assert.equal(l3.entries.length, 2, 'the torn entry 3 was never acknowledged and is dropped');
+});
+
+test('a segment is preallocated; a member killed without closing replays cleanly and the free space is trimmed', async (t) => {
+  const dir = await tempDir(t);
+  const { wal } = await Wal.open(dir, null, { logger: silentLogger, segmentBytes: 1 << 20 });
+  await wal.bootstrap({ clusterId: 'c', memberId: 1 }, {});
+  await wal.save({ term: 1, vote: 1, commit: 3 }, [entry(1), entry(2), entry(3)], true);
+  const seg = join(dir, wal.segmentNames().at(-1)!);
+  assert.equal((await stat(seg)).size, 1 << 20, 'the open segment has its full size from the start');
+  // No close(): as after SIGKILL, the zeros after the last record are still there.
+  const logger = collectingLogger();
+  const { log } = await Wal.open(dir, null, { logger });
+  assert.deepEqual(log.entries.map((e) => e.index), [1, 2, 3]);
+  assert.equal(log.repairedBytes, 0);
+  assert.deepEqual(logger.warnings, [], 'free space is not damage');
+  assert.ok((await stat(seg)).size < 4096, 'replay trims the free space');
+});
+
+test('a torn record inside preallocated space is cut with a warning that counts only its own bytes', async (t) => {
+  const dir = await tempDir(t);
+  const { wal } = await Wal.open(dir, null, { logger: silentLogger, segmentBytes: 1 << 20 });
+  await wal.bootstrap({ clusterId: 'c', memberId: 1 }, {});
+  await wal.save({ term: 1, vote: 1, commit: 2 }, [entry(1), entry(2)], true);
+  const seg = join(dir, wal.segmentNames().at(-1)!);
+  const buf = await readFile(seg);
+  const used = endOfRecords(buf);
+  // A write of 7 bytes (say the head of the next record) reached the disk before the crash.
+  buf.set([200, 0, 0, 0, 9, 9, 9], used);
+  await writeFile(seg, buf);
+  const logger = collectingLogger();
+  const { log } = await Wal.open(dir, null, { logger });
+  assert.equal(log.repairedBytes, 7);
+  assert.match(logger.warnings.join('\n'), /cut 7 bytes/);
+  assert.deepEqual(log.entries.map((e) => e.index), [1, 2]);
+  assert.equal((await stat(seg)).size, used);
 });
 
 test('a corrupt record followed by valid ones is an error that names the file, not silent loss', async (t) => {
