@@ -16,9 +16,13 @@ export class PeerRelay {
 
   constructor(private readonly targetPort: number) {}
 
-  async start(): Promise<number> {
+  /** Listens on `port` (0: one the OS picks). */
+  async start(port = 0): Promise<number> {
     this.server = createServer((s) => this.accept(s));
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, '127.0.0.1', () => resolve());
+    });
     this.port = (this.server.address() as { port: number }).port;
     return this.port;
   }

@@ -21,6 +21,12 @@ export interface RelayedMember {
 
 const berth = resolve(import.meta.dirname, '../../bin/berth');
 
+export interface RelayedClusterOptions {
+  heartbeatMs?: number;
+  electionMs?: number;
+  snapshotCount?: number;
+}
+
 /**
  * `berth store` members as child processes on loopback, each behind a PeerRelay so tests can
  * partition exactly the links they name.
@@ -28,14 +34,34 @@ const berth = resolve(import.meta.dirname, '../../bin/berth');
 export class RelayedCluster {
   readonly members: RelayedMember[] = [];
 
-  static async start(size: number, opts: { heartbeatMs?: number; electionMs?: number; snapshotCount?: number } = {}): Promise<RelayedCluster> {
+  /**
+   * Starts `size` members behind relays. Every port comes from freePort() (distinct within this
+   * process); another process can still take one before the member binds it, so a start that
+   * fails on a port in use is tried again on new ports.
+   */
+  static async start(size: number, opts: RelayedClusterOptions = {}): Promise<RelayedCluster> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await RelayedCluster.startOnce(size, opts);
+      } catch (e) {
+        if (attempt >= 3 || !/address already in use|EADDRINUSE/.test(String(e))) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(size: number, opts: RelayedClusterOptions): Promise<RelayedCluster> {
     const c = new RelayedCluster();
-    const specs = [];
-    for (let i = 0; i < size; i++) {
-      const peerPort = await freePort();
-      const relay = new PeerRelay(peerPort);
-      await relay.start();
-      specs.push({ name: `m${i}`, clientUrl: `http://127.0.0.1:${await freePort()}`, peerPort, relay });
+    const specs: { name: string; clientUrl: string; peerPort: number; relay: PeerRelay }[] = [];
+    try {
+      for (let i = 0; i < size; i++) {
+        const peerPort = await freePort();
+        const relay = new PeerRelay(peerPort);
+        await relay.start(await freePort());
+        specs.push({ name: `m${i}`, clientUrl: `http://127.0.0.1:${await freePort()}`, peerPort, relay });
+      }
+    } catch (e) {
+      await Promise.all(specs.map((s) => s.relay.stop()));
+      throw e;
     }
     const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.relay.port}`).join(',');
     for (const s of specs) {
@@ -44,7 +70,14 @@ export class RelayedCluster {
       c.members.push({ ...s, id: 0, dataDir, args, process: startProcess(process.execPath, args), alive: true, paused: false });
     }
     try {
-      for (const m of c.members) await c.waitUp(m);
+      // Every poll looks at every member: one that exited (say, on a port taken meanwhile) fails
+      // the start at once, with its reason, instead of leaving the others waiting for a quorum.
+      for (const deadline = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 50))) {
+        const exited = c.members.find((m) => m.process.child.exitCode !== null);
+        if (exited) throw new Error(`${exited.name} exited: ${exited.process.output().slice(-2000)}`);
+        if ((await Promise.all(c.members.map((m) => httpUp(`${m.clientUrl}/health`)))).every(Boolean)) break;
+        if (Date.now() > deadline) throw new Error('timed out after 30000 ms waiting for every member to answer');
+      }
       const res = await fetch(`${c.members[0]!.clientUrl}/v2/members`);
       const { members } = (await res.json()) as { members: { id: string; name: string }[] };
       for (const m of c.members) m.id = parseInt(members.find((x) => x.name === m.name)!.id, 16);
