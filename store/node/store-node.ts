@@ -22,6 +22,8 @@ import { SnapshotFiles } from '../wal/snapshot-files.ts';
 import { Wal } from '../wal/wal.ts';
 import { decodeConfChange, decodeProposal, encodeProposal, type ConfChangeContext, type PublishCommand } from './entry-codec.ts';
 import { MemberRegistry, clusterIdFor, memberIdFor, type InitialMember } from './members.ts';
+import { ExpirySyncer } from './expiry-syncer.ts';
+import { ProposalEpochs } from './proposal-epochs.ts';
 import { NodeMetrics } from './metrics.ts';
 import type { PeerEvents, PeerTransport } from './peer-transport.ts';
 import type { FollowerStats, Member, NodeStatus, StoreNode } from './types.ts';
@@ -54,9 +56,10 @@ interface Waiter<T> {
   resolve(v: T): void;
   reject(e: unknown): void;
   timer: NodeJS.Timeout;
+  /** Submits the request again (for a write whose copy was lost in a leader change). */
+  retry?: () => void;
 }
 
-const SYNC_EVERY_MS = 500;
 /** Entries kept behind a snapshot so slow followers can catch up without one. */
 const CATCH_UP_ENTRIES = 5000;
 
@@ -94,8 +97,8 @@ export class StoreNodeImpl implements StoreNode {
   private readonly startTime = new Date();
   private leaderSince = new Date();
   private ticker: NodeJS.Timeout | null = null;
-  private syncer: NodeJS.Timeout | null = null;
-  private syncInFlight = false;
+  private readonly expiry: ExpirySyncer;
+  private readonly epochs = new ProposalEpochs();
   private stopped = false;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
@@ -105,6 +108,12 @@ export class StoreNodeImpl implements StoreNode {
   private constructor(private readonly opts: StoreNodeOptions) {
     this.snaps = new SnapshotFiles(join(opts.dataDir, 'snap'), opts.logger);
     this.metrics = new NodeMetrics(opts.metrics);
+    this.expiry = new ExpirySyncer({
+      isLeader: () => this.state === StateType.Leader,
+      nextExpiryMs: () => this.keyspace.nextExpiryMs(),
+      proposeSync: (nowMs) => this.propose({ op: 'sync', nowMs }),
+      logger: opts.logger,
+    });
   }
 
   static async start(opts: StoreNodeOptions): Promise<StoreNodeImpl> {
@@ -141,6 +150,7 @@ export class StoreNodeImpl implements StoreNode {
     if (snapshot) {
       this.storage.applySnapshot(snapshot);
       this.restoreState(snapshot.data);
+      this.epochs.restored(snapshot.metadata.term);
       this.confState = snapshot.metadata.confState;
       this.appliedIndex = snapshot.metadata.index;
       this.snapshotIndex = snapshot.metadata.index;
@@ -172,7 +182,7 @@ export class StoreNodeImpl implements StoreNode {
       this.raw.tick();
       this.kick();
     }, this.opts.heartbeatMs);
-    this.syncer = setInterval(() => this.maybeSync(), SYNC_EVERY_MS);
+    this.expiry.start();
     // Serve nothing until what was committed before the restart is applied again: otherwise a
     // read right after start-up could miss an acknowledged write.
     const committedAtStart = log.hardState.commit;
@@ -293,12 +303,15 @@ export class StoreNodeImpl implements StoreNode {
     if (rd.snapshot) {
       this.logger.info({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term }, 'applied a snapshot from the leader');
       this.restoreState(rd.snapshot.data);
+      this.epochs.restored(rd.snapshot.metadata.term);
       this.confState = rd.snapshot.metadata.confState;
       this.appliedIndex = rd.snapshot.metadata.index;
       this.snapshotIndex = rd.snapshot.metadata.index;
       this.syncTransportPeers();
     }
     for (const e of pending) this.applyEntry(e);
+    for (const id of this.epochs.takeLost()) this.proposals.get(id)?.retry?.();
+    this.expiry.keysChanged();
     this.metrics.committed.set(this.raw.status().hardState.commit);
     this.metrics.applied.set(this.appliedIndex);
     for (const rs of rd.readStates) this.readyReads.push({ index: rs.index, key: Buffer.from(rs.requestCtx).toString('hex') });
@@ -325,9 +338,17 @@ export class StoreNodeImpl implements StoreNode {
 
   private applyEntry(e: Entry): void {
     this.appliedIndex = e.index;
-    if (e.type === EntryType.ConfChange) return this.applyConfChange(e);
-    if (e.data.length === 0) return; // a new leader's empty entry
+    if (e.type === EntryType.ConfChange) {
+      this.epochs.shouldApply(e.term);
+      return this.applyConfChange(e);
+    }
+    if (e.data.length === 0) {
+      this.epochs.shouldApply(e.term); // a new leader's empty entry
+      return;
+    }
     const p = decodeProposal(e.data);
+    // A copy that crossed a leader change is skipped on every member; its proposer sends it again.
+    if (!this.epochs.shouldApply(e.term, p.id, p.epoch)) return;
     const waiter = this.proposals.get(p.id);
     if (p.cmd.op === 'publish') {
       const m = this.registry.get(p.cmd.memberId);
@@ -426,6 +447,7 @@ export class StoreNodeImpl implements StoreNode {
     const w = map.get(key);
     if (!w) return;
     map.delete(key);
+    this.epochs.settled(key);
     clearTimeout(w.timer);
     this.metrics.pending.set(this.proposals.size);
     if (err) w.reject(err);
@@ -455,12 +477,11 @@ export class StoreNodeImpl implements StoreNode {
       const timeoutMs = this.opts.requestTimeoutMs ?? 5000 + 2 * this.opts.electionMs;
       const timer = setTimeout(() => {
         if (map.delete(key)) {
+          this.epochs.settled(key);
           this.metrics.failed.inc();
           reject(this.timeoutError(what));
         }
       }, timeoutMs);
-      map.set(key, { resolve, reject, timer });
-      this.metrics.pending.set(this.proposals.size);
       const attempt = () => {
         if (!map.has(key)) return;
         try {
@@ -471,6 +492,8 @@ export class StoreNodeImpl implements StoreNode {
           else this.settle(map, key, null, e);
         }
       };
+      map.set(key, { resolve, reject, timer, retry: attempt });
+      this.metrics.pending.set(this.proposals.size);
       attempt();
     });
   }
@@ -485,8 +508,11 @@ export class StoreNodeImpl implements StoreNode {
 
   private proposeAny(cmd: KvCommand | PublishCommand | AuthCommand): Promise<unknown> {
     const id = this.nextId();
-    const data = encodeProposal({ id, cmd });
-    return this.wait(this.proposals, id, 'write', () => this.raw.propose(data));
+    return this.wait(this.proposals, id, 'write', () => {
+      const epoch = this.raw.raft.term;
+      this.raw.propose(encodeProposal({ id, cmd, epoch }));
+      this.epochs.sent(id, epoch);
+    });
   }
 
   readBarrier(): Promise<void> {
@@ -496,18 +522,6 @@ export class StoreNodeImpl implements StoreNode {
       if (this.leaderId === 0) throw new ProposalDroppedError('no leader is known');
       this.raw.readIndex(ctx);
     });
-  }
-
-  /** The leader proposes its clock so every member expires the same keys at the same index. */
-  private maybeSync(): void {
-    if (this.state !== StateType.Leader || this.syncInFlight) return;
-    const next = this.keyspace.nextExpiryMs();
-    const now = Date.now();
-    if (next === null || next > now) return;
-    this.syncInFlight = true;
-    this.propose({ op: 'sync', nowMs: now })
-      .catch((e: unknown) => this.logger.warn({ err: String(e) }, 'expiry sync failed'))
-      .finally(() => (this.syncInFlight = false));
   }
 
   // ---- membership ----------------------------------------------------------------------------
@@ -584,7 +598,7 @@ export class StoreNodeImpl implements StoreNode {
     while (this.proposals.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
-    if (this.syncer) clearInterval(this.syncer);
+    this.expiry.stop();
     this.kick();
     await this.loopDone;
     this.failAll(new EtcdError(EtcdErrorCode.RaftInternal, 'etcdserver: server stopped', this.keyspace.index));
