@@ -41,9 +41,12 @@ test('a skipped copy is sent again at once; a skipped older copy is not, while a
   assert.deepEqual(p.takeLost(), []);
 });
 
-test('a restored snapshot counts as applied up to its term', () => {
+test('after a snapshot is restored, writes in flight are never sent again (the snapshot may hold them)', () => {
   const p = new ProposalEpochs();
   p.sent('w', 4);
   p.restored(6);
-  assert.deepEqual(p.takeLost(), ['w']);
+  assert.deepEqual(p.takeLost(), []);
+  p.sent('v', 6);
+  p.shouldApply(7);
+  assert.deepEqual(p.takeLost(), ['v'], 'writes sent after the restore are tracked as before');
 });

@@ -32,9 +32,15 @@ export class ProposalEpochs {
     this.lost.delete(id);
   }
 
-  /** A snapshot at `term` was restored: everything up to it counts as applied. */
+  /**
+   * A snapshot at `term` was restored. Own proposals in flight may be inside it, applied
+   * without this member seeing their entries, so none of them may be sent again: they are
+   * forgotten and left to time out, as any write of unknown outcome.
+   */
   restored(term: number): void {
     this.appliedTerm = Math.max(this.appliedTerm, term);
+    this.inFlight.clear();
+    this.lost.clear();
   }
 
   /**
