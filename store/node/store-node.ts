@@ -5,6 +5,7 @@
  *
  *   const node = await StoreNodeImpl.start({ dataDir, name, peerURLs, clientURLs, initialCluster, ... });
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import type { Registry } from 'prom-client';
@@ -23,7 +24,6 @@ import { Wal } from '../wal/wal.ts';
 import { decodeConfChange, decodeProposal, encodeProposal, type ConfChangeContext, type PublishCommand } from './entry-codec.ts';
 import { MemberRegistry, clusterIdFor, memberIdFor, type InitialMember } from './members.ts';
 import { ExpirySyncer } from './expiry-syncer.ts';
-import { ProposalEpochs } from './proposal-epochs.ts';
 import { NodeMetrics } from './metrics.ts';
 import type { PeerEvents, PeerTransport } from './peer-transport.ts';
 import type { FollowerStats, Member, NodeStatus, StoreNode } from './types.ts';
@@ -56,8 +56,6 @@ interface Waiter<T> {
   resolve(v: T): void;
   reject(e: unknown): void;
   timer: NodeJS.Timeout;
-  /** Submits the request again (for a write whose copy was lost in a leader change). */
-  retry?: () => void;
 }
 
 /** Entries kept behind a snapshot so slow followers can catch up without one. */
@@ -86,6 +84,12 @@ export class StoreNodeImpl implements StoreNode {
   /** ReadIndex answers waiting for apply to catch up. */
   private readyReads: { index: number; key: string }[] = [];
   private seq = 0;
+  /**
+   * Distinguishes this process's request ids from those of the member's earlier runs: entries
+   * and read responses sent before a restart can still arrive after it, and must not answer
+   * a new request that happens to reuse an old counter value.
+   */
+  private readonly incarnation = randomBytes(4).toString('hex');
   private id = 0;
   private clusterId = '';
   private confState: ConfState = { voters: [], learners: [] };
@@ -98,7 +102,6 @@ export class StoreNodeImpl implements StoreNode {
   private leaderSince = new Date();
   private ticker: NodeJS.Timeout | null = null;
   private readonly expiry: ExpirySyncer;
-  private readonly epochs = new ProposalEpochs();
   private stopped = false;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
@@ -150,7 +153,6 @@ export class StoreNodeImpl implements StoreNode {
     if (snapshot) {
       this.storage.applySnapshot(snapshot);
       this.restoreState(snapshot.data);
-      this.epochs.restored(snapshot.metadata.term);
       this.confState = snapshot.metadata.confState;
       this.appliedIndex = snapshot.metadata.index;
       this.snapshotIndex = snapshot.metadata.index;
@@ -303,14 +305,12 @@ export class StoreNodeImpl implements StoreNode {
     if (rd.snapshot) {
       this.logger.info({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term }, 'applied a snapshot from the leader');
       this.restoreState(rd.snapshot.data);
-      this.epochs.restored(rd.snapshot.metadata.term);
       this.confState = rd.snapshot.metadata.confState;
       this.appliedIndex = rd.snapshot.metadata.index;
       this.snapshotIndex = rd.snapshot.metadata.index;
       this.syncTransportPeers();
     }
     for (const e of pending) this.applyEntry(e);
-    for (const id of this.epochs.takeLost()) this.proposals.get(id)?.retry?.();
     this.expiry.keysChanged();
     this.metrics.committed.set(this.raw.status().hardState.commit);
     this.metrics.applied.set(this.appliedIndex);
@@ -338,17 +338,9 @@ export class StoreNodeImpl implements StoreNode {
 
   private applyEntry(e: Entry): void {
     this.appliedIndex = e.index;
-    if (e.type === EntryType.ConfChange) {
-      this.epochs.shouldApply(e.term);
-      return this.applyConfChange(e);
-    }
-    if (e.data.length === 0) {
-      this.epochs.shouldApply(e.term); // a new leader's empty entry
-      return;
-    }
+    if (e.type === EntryType.ConfChange) return this.applyConfChange(e);
+    if (e.data.length === 0) return; // a new leader's empty entry
     const p = decodeProposal(e.data);
-    // A copy that crossed a leader change is skipped on every member; its proposer sends it again.
-    if (!this.epochs.shouldApply(e.term, p.id, p.epoch)) return;
     const waiter = this.proposals.get(p.id);
     if (p.cmd.op === 'publish') {
       const m = this.registry.get(p.cmd.memberId);
@@ -447,7 +439,6 @@ export class StoreNodeImpl implements StoreNode {
     const w = map.get(key);
     if (!w) return;
     map.delete(key);
-    this.epochs.settled(key);
     clearTimeout(w.timer);
     this.metrics.pending.set(this.proposals.size);
     if (err) w.reject(err);
@@ -463,7 +454,7 @@ export class StoreNodeImpl implements StoreNode {
   // ---- requests ------------------------------------------------------------------------------
 
   private nextId(): string {
-    return `${this.id.toString(16)}.${(++this.seq).toString(36)}`;
+    return `${this.id.toString(16)}.${this.incarnation}.${(++this.seq).toString(36)}`;
   }
 
   private timeoutError(what: string): EtcdError {
@@ -477,7 +468,6 @@ export class StoreNodeImpl implements StoreNode {
       const timeoutMs = this.opts.requestTimeoutMs ?? 5000 + 2 * this.opts.electionMs;
       const timer = setTimeout(() => {
         if (map.delete(key)) {
-          this.epochs.settled(key);
           this.metrics.failed.inc();
           reject(this.timeoutError(what));
         }
@@ -492,7 +482,7 @@ export class StoreNodeImpl implements StoreNode {
           else this.settle(map, key, null, e);
         }
       };
-      map.set(key, { resolve, reject, timer, retry: attempt });
+      map.set(key, { resolve, reject, timer });
       this.metrics.pending.set(this.proposals.size);
       attempt();
     });
@@ -508,11 +498,8 @@ export class StoreNodeImpl implements StoreNode {
 
   private proposeAny(cmd: KvCommand | PublishCommand | AuthCommand): Promise<unknown> {
     const id = this.nextId();
-    return this.wait(this.proposals, id, 'write', () => {
-      const epoch = this.raw.raft.term;
-      this.raw.propose(encodeProposal({ id, cmd, epoch }));
-      this.epochs.sent(id, epoch);
-    });
+    const data = encodeProposal({ id, cmd });
+    return this.wait(this.proposals, id, 'write', () => this.raw.propose(data));
   }
 
   readBarrier(): Promise<void> {
