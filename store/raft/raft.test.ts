@@ -141,6 +141,21 @@ test('ReadIndex: an isolated leader cannot serve a linearizable read', () => {
   assert.equal(h.reads.get(1)?.length ?? 0, 0);
 });
 
+test('ReadIndex on 5 members: a leader that reaches only one follower is no quorum (itself counted once)', () => {
+  const h = new RaftHarness([1, 2, 3, 4, 5]);
+  h.elect(1);
+  h.propose(1, 'w');
+  h.settle();
+  h.partition([1, 2], [3, 4, 5]);
+  h.node(1).readIndex(new TextEncoder().encode('minority'));
+  h.settle();
+  assert.equal(h.reads.get(1)?.length ?? 0, 0, 'acks from itself and node 2 are 2 of 5');
+  h.heal();
+  h.tick(1);
+  h.settle();
+  assert.equal(h.reads.get(1)?.[0]?.ctx, 'minority', 'answered once a real majority acknowledges');
+});
+
 test('leadership transfer moves the leader to an up-to-date follower', () => {
   const h = new RaftHarness([1, 2, 3]);
   h.elect(1);

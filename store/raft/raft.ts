@@ -467,8 +467,10 @@ export class Raft {
         if (!m.context || m.context.length === 0) return;
         const acks = this.readOnly.recvAck(m.from, m.context);
         if (!acks) return;
+        // The leader's own ack is in `acks` already (leaderReadIndex records it): counting it
+        // again let a leader cut off with one follower of five confirm reads, and serve stale ones.
         const voters = new Set(this.voters());
-        const votes = [...acks].filter((a) => voters.has(a)).length + (voters.has(this.id) ? 1 : 0);
+        const votes = [...acks].filter((a) => voters.has(a)).length;
         if (votes < this.quorum()) return;
         for (const rs of this.readOnly.advance(m.context)) this.answerRead(rs.req, rs.index);
         return;

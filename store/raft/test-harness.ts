@@ -44,6 +44,20 @@ export class RaftHarness {
     }
   }
 
+  /** Cuts every link between members of different groups. */
+  partition(...groups: NodeId[][]): void {
+    for (const [i, a] of groups.entries()) {
+      for (const b of groups.slice(i + 1)) {
+        for (const x of a) {
+          for (const y of b) {
+            this.cut.add(`${x}>${y}`);
+            this.cut.add(`${y}>${x}`);
+          }
+        }
+      }
+    }
+  }
+
   heal(): void {
     this.cut.clear();
   }
