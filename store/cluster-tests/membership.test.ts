@@ -19,8 +19,7 @@ test('etcdctl keeps working against a 3-node cluster when the member it talks to
   const cluster = await startCluster('berth', 3);
   t.after(() => cluster.stop());
   // etcdctl's first endpoint is a follower, and that is the member killed: this is about the
-  // client moving on. (A write a follower forwards to a leader dying at that moment can time
-  // out, as in etcd: see README "Status".)
+  // client moving on (writes forwarded to a dying leader: leader-death-writes.test.ts).
   const leaderUrl = await cluster.leaderUrl();
   const victim = cluster.members.find((m) => m.clientUrl !== leaderUrl)!;
   const endpoints = [victim.clientUrl, ...cluster.clientUrls.filter((u) => u !== victim.clientUrl)];

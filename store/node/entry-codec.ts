@@ -9,6 +9,8 @@ export interface ProposalEnvelope {
   /** `<member id hex>.<process incarnation>.<counter>`: lets the proposing member find its waiting request. */
   id: string;
   cmd: KvCommand | PublishCommand | AuthCommand;
+  /** The raft term in which the proposer sent this copy; applied only in an entry of that term (see ProposalEpochs). Absent in entries written before epochs. */
+  epoch?: number;
 }
 
 /** A member announces its name and client URLs to the cluster (etcd's "publish"). */

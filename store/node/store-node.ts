@@ -24,6 +24,7 @@ import { Wal } from '../wal/wal.ts';
 import { decodeConfChange, decodeProposal, encodeProposal, type ConfChangeContext, type PublishCommand } from './entry-codec.ts';
 import { MemberRegistry, clusterIdFor, memberIdFor, type InitialMember } from './members.ts';
 import { ExpirySyncer } from './expiry-syncer.ts';
+import { ProposalEpochs } from './proposal-epochs.ts';
 import { NodeMetrics } from './metrics.ts';
 import type { PeerEvents, PeerTransport } from './peer-transport.ts';
 import type { FollowerStats, Member, NodeStatus, StoreNode } from './types.ts';
@@ -56,6 +57,8 @@ interface Waiter<T> {
   resolve(v: T): void;
   reject(e: unknown): void;
   timer: NodeJS.Timeout;
+  /** Submits the request again (for a write whose copy was lost in a leader change). */
+  retry?: () => void;
 }
 
 /** Entries kept behind a snapshot so slow followers can catch up without one. */
@@ -102,6 +105,7 @@ export class StoreNodeImpl implements StoreNode {
   private leaderSince = new Date();
   private ticker: NodeJS.Timeout | null = null;
   private readonly expiry: ExpirySyncer;
+  private readonly epochs = new ProposalEpochs();
   private stopped = false;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
@@ -153,6 +157,7 @@ export class StoreNodeImpl implements StoreNode {
     if (snapshot) {
       this.storage.applySnapshot(snapshot);
       this.restoreState(snapshot.data);
+      this.epochs.restored(snapshot.metadata.term);
       this.confState = snapshot.metadata.confState;
       this.appliedIndex = snapshot.metadata.index;
       this.snapshotIndex = snapshot.metadata.index;
@@ -305,12 +310,14 @@ export class StoreNodeImpl implements StoreNode {
     if (rd.snapshot) {
       this.logger.info({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term }, 'applied a snapshot from the leader');
       this.restoreState(rd.snapshot.data);
+      this.epochs.restored(rd.snapshot.metadata.term);
       this.confState = rd.snapshot.metadata.confState;
       this.appliedIndex = rd.snapshot.metadata.index;
       this.snapshotIndex = rd.snapshot.metadata.index;
       this.syncTransportPeers();
     }
     for (const e of pending) this.applyEntry(e);
+    for (const id of this.epochs.takeLost()) this.proposals.get(id)?.retry?.();
     this.expiry.keysChanged();
     this.metrics.committed.set(this.raw.status().hardState.commit);
     this.metrics.applied.set(this.appliedIndex);
@@ -338,9 +345,17 @@ export class StoreNodeImpl implements StoreNode {
 
   private applyEntry(e: Entry): void {
     this.appliedIndex = e.index;
-    if (e.type === EntryType.ConfChange) return this.applyConfChange(e);
-    if (e.data.length === 0) return; // a new leader's empty entry
+    if (e.type === EntryType.ConfChange) {
+      this.epochs.shouldApply(e.term);
+      return this.applyConfChange(e);
+    }
+    if (e.data.length === 0) {
+      this.epochs.shouldApply(e.term); // a new leader's empty entry
+      return;
+    }
     const p = decodeProposal(e.data);
+    // A copy that crossed a leader change is skipped on every member; its proposer sends it again.
+    if (!this.epochs.shouldApply(e.term, p.id, p.epoch)) return;
     const waiter = this.proposals.get(p.id);
     if (p.cmd.op === 'publish') {
       const m = this.registry.get(p.cmd.memberId);
@@ -439,6 +454,7 @@ export class StoreNodeImpl implements StoreNode {
     const w = map.get(key);
     if (!w) return;
     map.delete(key);
+    this.epochs.settled(key);
     clearTimeout(w.timer);
     this.metrics.pending.set(this.proposals.size);
     if (err) w.reject(err);
@@ -468,6 +484,7 @@ export class StoreNodeImpl implements StoreNode {
       const timeoutMs = this.opts.requestTimeoutMs ?? 5000 + 2 * this.opts.electionMs;
       const timer = setTimeout(() => {
         if (map.delete(key)) {
+          this.epochs.settled(key);
           this.metrics.failed.inc();
           reject(this.timeoutError(what));
         }
@@ -482,7 +499,7 @@ export class StoreNodeImpl implements StoreNode {
           else this.settle(map, key, null, e);
         }
       };
-      map.set(key, { resolve, reject, timer });
+      map.set(key, { resolve, reject, timer, retry: attempt });
       this.metrics.pending.set(this.proposals.size);
       attempt();
     });
@@ -498,8 +515,11 @@ export class StoreNodeImpl implements StoreNode {
 
   private proposeAny(cmd: KvCommand | PublishCommand | AuthCommand): Promise<unknown> {
     const id = this.nextId();
-    const data = encodeProposal({ id, cmd });
-    return this.wait(this.proposals, id, 'write', () => this.raw.propose(data));
+    return this.wait(this.proposals, id, 'write', () => {
+      const epoch = this.raw.raft.term;
+      this.raw.propose(encodeProposal({ id, cmd, epoch }));
+      this.epochs.sent(id, epoch);
+    });
   }
 
   readBarrier(): Promise<void> {
