@@ -28,7 +28,8 @@ export interface ClientTls {
   key?: Buffer;
 }
 
-function read(flag: string, path: string): Buffer {
+/** The file a flag names; a ConfigError naming the flag when it cannot be read. */
+export function readFlagFile(flag: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
@@ -41,8 +42,8 @@ export function readClientTls(files: ClientTlsFiles): ClientTls | undefined {
   if (!files.cacert && !files.cert && !files.key) return undefined;
   if (!!files.cert !== !!files.key) throw new ConfigError(files.cert ? '--key' : '--cert', 'is required with ' + (files.cert ? '--cert' : '--key'));
   return {
-    ca: files.cacert ? read('cacert', files.cacert) : undefined,
-    cert: files.cert ? read('cert', files.cert) : undefined,
-    key: files.key ? read('key', files.key) : undefined,
+    ca: files.cacert ? readFlagFile('cacert', files.cacert) : undefined,
+    cert: files.cert ? readFlagFile('cert', files.cert) : undefined,
+    key: files.key ? readFlagFile('key', files.key) : undefined,
   };
 }

@@ -55,6 +55,16 @@ export async function startCluster(kind: StoreKind, size: number, opts: ClusterO
   }
 }
 
+/** One berth and one etcd member side by side for differential tests, both stopped when `t` ends. */
+export async function startBerthAndEtcd(t: { after(fn: () => Promise<void>): void }): Promise<{ berth: StoreCluster; etcd: StoreCluster }> {
+  const [berth, etcd] = await Promise.all([startCluster('berth', 1), startCluster('etcd', 1)]);
+  t.after(async () => {
+    await berth.stop();
+    await etcd.stop();
+  });
+  return { berth, etcd };
+}
+
 async function startClusterOnce(kind: StoreKind, size: number, opts: ClusterOptions): Promise<StoreCluster> {
   const specs = [];
   for (let i = 0; i < size; i++) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster } from '../../lib/testing/store-cluster.ts';
+import { startBerthAndEtcd } from '../../lib/testing/store-cluster.ts';
 import { requireEtcd } from '../../lib/testing/requirements.ts';
 import { probe, type ProbeOutcome } from './auth-testing/probe.ts';
 import { SETUP, adminTable, keyTable, type ProbeRequest } from './auth-testing/scenario.ts';
@@ -15,11 +15,7 @@ async function runAll(url: string, requests: ProbeRequest[]): Promise<ProbeOutco
 // real etcd 3.4 with --enable-v2; every status and (index-free) body must be equal.
 test('auth differential: users, roles, guest and key patterns answer as etcd 3.4', { timeout: 300_000 }, async (t) => {
   if (!requireEtcd(t)) return;
-  const [berth, etcd] = await Promise.all([startCluster('berth', 1), startCluster('etcd', 1)]);
-  t.after(async () => {
-    await berth.stop();
-    await etcd.stop();
-  });
+  const { berth, etcd } = await startBerthAndEtcd(t);
   const b = berth.clientUrls[0]!;
   const e = etcd.clientUrls[0]!;
   for (const [name, requests] of [['setup', SETUP], ['keys table', keyTable()], ['admin table', adminTable()]] as const) {

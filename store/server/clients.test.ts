@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { startCluster, type StoreCluster } from '../../lib/testing/store-cluster.ts';
+import { startCluster, type StoreCluster, startBerthAndEtcd } from '../../lib/testing/store-cluster.ts';
 import { requireEtcd } from '../../lib/testing/requirements.ts';
 
 const require = createRequire(import.meta.url);
@@ -63,11 +63,7 @@ const COMMANDS: string[][] = [
 
 test('etcdctl (v2) gives the same output and exit codes against berth as against etcd 3.4', { timeout: 180_000 }, async (t) => {
   if (!requireEtcd(t)) return;
-  const [berth, etcd] = await Promise.all([startCluster('berth', 1), startCluster('etcd', 1)]);
-  t.after(async () => {
-    await berth.stop();
-    await etcd.stop();
-  });
+  const { berth, etcd } = await startBerthAndEtcd(t);
   // etcd lists a directory in Go map order unless --sort is given: compare those as sets.
   const unordered = (cmd: string[], r: CtlResult) => (cmd[0] === 'ls' && !cmd.includes('--sort') ? { ...r, stdout: r.stdout.split('\n').sort().join('\n') } : r);
   for (const cmd of COMMANDS) {
@@ -94,11 +90,7 @@ async function watchOnce(cluster: StoreCluster, key: string, trigger: () => void
 
 test('etcdctl watch sees a change on berth as on etcd', { timeout: 120_000 }, async (t) => {
   if (!requireEtcd(t)) return;
-  const [berth, etcd] = await Promise.all([startCluster('berth', 1), startCluster('etcd', 1)]);
-  t.after(async () => {
-    await berth.stop();
-    await etcd.stop();
-  });
+  const { berth, etcd } = await startBerthAndEtcd(t);
   const results = [];
   for (const c of [berth, etcd]) {
     results.push(await watchOnce(c, '/w/k', () => ctl(c.clientUrls[0]!, ['set', '/w/k', 'changed'])));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster } from '../../lib/testing/store-cluster.ts';
+import { startBerthAndEtcd } from '../../lib/testing/store-cluster.ts';
 import { requireEtcd } from '../../lib/testing/requirements.ts';
 import { SEQUENCES } from './differential/sequences.ts';
 import { runSequence } from './differential/run-sequence.ts';
@@ -10,11 +10,7 @@ import { runSequence } from './differential/run-sequence.ts';
 test(`differential: ${SEQUENCES.length} request sequences against berth and etcd 3.4`, { timeout: 600_000 }, async (t) => {
   if (!requireEtcd(t)) return;
   assert.ok(SEQUENCES.length >= 60, `only ${SEQUENCES.length} sequences`);
-  const [berth, etcd] = await Promise.all([startCluster('berth', 1), startCluster('etcd', 1)]);
-  t.after(async () => {
-    await berth.stop();
-    await etcd.stop();
-  });
+  const { berth, etcd } = await startBerthAndEtcd(t);
   for (const [i, seq] of SEQUENCES.entries()) {
     await t.test(seq.name, async () => {
       const prefix = `/seq${i}`;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { startCluster } from '../../../lib/testing/store-cluster.ts';
+import { startBerthAndEtcd } from '../../../lib/testing/store-cluster.ts';
 import { requireEtcd } from '../../../lib/testing/requirements.ts';
 
 const berth = resolve(import.meta.dirname, '../../../bin/berth');
@@ -70,11 +70,7 @@ const COMMANDS: string[][] = [
 test(`berth ctl and etcdctl print the same for ${COMMANDS.length} commands`, { timeout: 180_000 }, async (t) => {
   if (!requireEtcd(t)) return;
   assert.ok(COMMANDS.length >= 30);
-  const [b, e] = await Promise.all([startCluster('berth', 1), startCluster('etcd', 1)]);
-  t.after(async () => {
-    await b.stop();
-    await e.stop();
-  });
+  const { berth: b, etcd: e } = await startBerthAndEtcd(t);
   for (const cmd of COMMANDS) {
     // Both tools talk to the same store so only the tool differs; the store is etcd here and
     // berth in the next test.

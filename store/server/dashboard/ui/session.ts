@@ -1,16 +1,10 @@
 // Who the page acts as. Credentials are checked against /dashboard/api/session before they
 // are kept, because etcd answers a wrong password and a valid user without permission with the
 // same 401: only a wrong password asks again; a denied key is the caller's to show.
+import type { DashboardSession } from '../session.ts';
 
-/** The server's answer for the credentials the page holds (store/server/dashboard/session.ts). */
-export interface Session {
-  authEnabled: boolean;
-  user: string | null;
-  roles: string[];
-  root: boolean;
-  read: string[];
-  write: string[];
-}
+/** The server's answer for the credentials the page holds (a type only: erased from the bundle). */
+type Session = DashboardSession;
 
 const STORAGE_KEY = 'berth-auth';
 const el = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
