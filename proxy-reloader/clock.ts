@@ -46,7 +46,4 @@ export class FakeClock implements Clock {
     this.t = end;
   }
 
-  pendingTimers(): number {
-    return this.timers.size;
-  }
 }

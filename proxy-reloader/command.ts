@@ -1,6 +1,5 @@
 /** Runs a check or reload command through `sh -c`, with a timeout that kills its process group. */
 import { spawn } from 'node:child_process';
-import { CommandFailedError } from './errors.ts';
 
 export interface CommandResult {
   code: number | null;
@@ -37,12 +36,4 @@ export function runCommand(command: string, timeoutMs: number, env: NodeJS.Proce
       resolve({ code, output, timedOut });
     });
   });
-}
-
-/** Like runCommand, but throws CommandFailedError unless the command exits 0 in time. */
-export async function mustRun(command: string, timeoutMs: number): Promise<string> {
-  const r = await runCommand(command, timeoutMs);
-  if (r.timedOut) throw new CommandFailedError(command, `timed out after ${timeoutMs} ms`, r.output);
-  if (r.code !== 0) throw new CommandFailedError(command, `exited with ${r.code}`, r.output);
-  return r.output;
 }

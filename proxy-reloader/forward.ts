@@ -62,6 +62,12 @@ function answerHeaders(headers: Record<string, string | string[] | undefined>, e
   return out;
 }
 
+/** Whether the request carries a body (by its headers; it may not have arrived yet). */
+export function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
+}
+
 /** Keep-alive connection pools, one per upstream address. */
 export class UpstreamClients {
   private readonly pools = new Map<string, Pool>();
@@ -77,7 +83,7 @@ export class UpstreamClients {
 
   /** Sends `req` to `target` and pipes the answer into `res`. */
   forward(req: IncomingMessage, res: ServerResponse, target: ForwardTarget, hooks: ForwardHooks): void {
-    const bodyless = req.readableEnded || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) || req.headers['content-length'] === '0';
+    const bodyless = req.readableEnded || !hasBody(req);
     let answered = false;
     const abort = new AbortController();
     // The client left before the answer finished: stop the upstream work too.

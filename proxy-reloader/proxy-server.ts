@@ -9,7 +9,7 @@ import { Agent, createServer, type IncomingMessage, type Server, type ServerResp
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Logger } from '../lib/log.ts';
-import { UpstreamClients } from './forward.ts';
+import { UpstreamClients, hasBody } from './forward.ts';
 import type { Route, RouteTable } from './routes.ts';
 import { stickyIdOf, type Member, type UpstreamPool } from './upstream-pool.ts';
 
@@ -38,12 +38,7 @@ export interface ProxyServerOptions {
 /** Methods that may be sent twice (RFC 9110 9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-/** A request may go to a second upstream only if its body was not streamed to the first. */
-function hasBody(req: IncomingMessage): boolean {
-  const len = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
-}
-
+/** A request may go to a second upstream only if it has no body that streamed to the first. */
 function retrySafe(req: IncomingMessage, err: NodeJS.ErrnoException): boolean {
   if (hasBody(req)) return false;
   // Refused: it never reached the upstream, whatever the method.

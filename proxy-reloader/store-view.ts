@@ -25,8 +25,6 @@ export interface StoreViewOptions {
   logger: Logger;
   /** Called after every applied change (and once when the first reads are done). */
   onChange(snapshot: StoreSnapshot): void;
-  /** Also watch `<dir>/_meta` for directories holding keys (default true). */
-  watchMeta?: boolean;
   /** First retry delay after a store error; doubles up to 5 s. */
   retryMs?: number;
 }
@@ -135,7 +133,6 @@ export class StoreView {
   }
 
   private discoverMeta(): void {
-    if (this.opts.watchMeta === false) return;
     for (const dir of leafDirs(this.keys)) {
       const covered = [...this.watched].some((w) => dir === w || dir.startsWith(w + '/'));
       if (covered) this.watchPrefix(`${dir}/_meta`);

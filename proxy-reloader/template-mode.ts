@@ -123,10 +123,6 @@ export class TemplateMode {
     return this.groups.map((g) => ({ name: g.name, stats: { ...g.stats } }));
   }
 
-  storeStatus(): ReturnType<StoreView['status']> {
-    return this.view.status();
-  }
-
   async stop(): Promise<void> {
     this.debouncer.cancel();
     if (this.recheckTimer !== null) this.clock.clearTimeout(this.recheckTimer);

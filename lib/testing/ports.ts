@@ -30,3 +30,17 @@ function osPickedPort(host: string): Promise<number> {
     });
   });
 }
+
+/**
+ * Runs `start` again (up to `attempts` times) when it failed on a port in use: a free port can
+ * be taken by another process between freePort() and the bind.
+ */
+export async function retryOnPortInUse<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (e) {
+      if (attempt >= attempts || !/address already in use|EADDRINUSE/.test(String(e))) throw e;
+    }
+  }
+}

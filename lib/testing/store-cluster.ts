@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from './ports.ts';
+import { freePort, retryOnPortInUse } from './ports.ts';
 import { httpUp, startProcess, waitFor, type TestProcess } from './process.ts';
 
 export type StoreKind = 'berth' | 'etcd';
@@ -46,13 +46,7 @@ export interface ClusterOptions {
  * fails on a port in use is tried again on new ports.
  */
 export async function startCluster(kind: StoreKind, size: number, opts: ClusterOptions = {}): Promise<StoreCluster> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startClusterOnce(kind, size, opts);
-    } catch (e) {
-      if (attempt >= 3 || !/address already in use|EADDRINUSE/.test(String(e))) throw e;
-    }
-  }
+  return retryOnPortInUse(() => startClusterOnce(kind, size, opts));
 }
 
 /** One berth and one etcd member side by side for differential tests, both stopped when `t` ends. */

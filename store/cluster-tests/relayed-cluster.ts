@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from '../../lib/testing/ports.ts';
+import { freePort, retryOnPortInUse } from '../../lib/testing/ports.ts';
 import { httpUp, startProcess, waitFor, type TestProcess } from '../../lib/testing/process.ts';
 import { PeerRelay } from './relay.ts';
 
@@ -40,13 +40,7 @@ export class RelayedCluster {
    * fails on a port in use is tried again on new ports.
    */
   static async start(size: number, opts: RelayedClusterOptions = {}): Promise<RelayedCluster> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await RelayedCluster.startOnce(size, opts);
-      } catch (e) {
-        if (attempt >= 3 || !/address already in use|EADDRINUSE/.test(String(e))) throw e;
-      }
-    }
+    return retryOnPortInUse(() => RelayedCluster.startOnce(size, opts));
   }
 
   private static async startOnce(size: number, opts: RelayedClusterOptions): Promise<RelayedCluster> {

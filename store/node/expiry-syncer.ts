@@ -13,7 +13,6 @@ export interface ExpirySyncerDeps {
   /** Proposes the clock `nowMs`; settles once applied. */
   proposeSync(nowMs: number): Promise<unknown>;
   logger: Logger;
-  now?: () => number;
 }
 
 /** The safety net, as etcd's: also catches a deadline armed by a previous leader. */
@@ -27,11 +26,8 @@ export class ExpirySyncer {
   private timerAt = Infinity;
   private inFlight = false;
   private lastSyncMs = -Infinity;
-  private readonly now: () => number;
 
-  constructor(private readonly deps: ExpirySyncerDeps) {
-    this.now = deps.now ?? Date.now;
-  }
+  constructor(private readonly deps: ExpirySyncerDeps) {}
 
   start(): void {
     this.interval = setInterval(() => this.maybeSync(), SYNC_EVERY_MS);
@@ -58,7 +54,7 @@ export class ExpirySyncer {
       this.timerAt = Infinity;
       // A sync under way re-arms when it settles; otherwise (early, or nothing due) re-arm now.
       if (!this.maybeSync()) this.keysChanged();
-    }, Math.max(0, at - this.now()));
+    }, Math.max(0, at - Date.now()));
   }
 
   /** Proposes a sync when a deadline has passed; true while one is under way. */
@@ -66,7 +62,7 @@ export class ExpirySyncer {
     if (!this.deps.isLeader()) return false;
     if (this.inFlight) return true;
     const next = this.deps.nextExpiryMs();
-    const now = this.now();
+    const now = Date.now();
     if (next === null || next > now) return false;
     this.inFlight = true;
     this.lastSyncMs = now;

@@ -18,7 +18,7 @@ import { Keyspace } from '../kv/keyspace.ts';
 import type { KvCommand, KvEvent } from '../kv/types.ts';
 import { MemoryStorage } from '../raft/memory-storage.ts';
 import { ProposalDroppedError, RawNode } from '../raft/raw-node.ts';
-import { EntryType, MessageType, StateType, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready } from '../raft/types.ts';
+import { EntryType, MessageType, StateType, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Snapshot } from '../raft/types.ts';
 import { SnapshotFiles } from '../wal/snapshot-files.ts';
 import { Wal } from '../wal/wal.ts';
 import { decodeConfChange, decodeProposal, encodeProposal, type ConfChangeContext, type PublishCommand } from './entry-codec.ts';
@@ -156,11 +156,7 @@ export class StoreNodeImpl implements StoreNode {
     this.storage.setConfState(boot.confState);
     if (snapshot) {
       this.storage.applySnapshot(snapshot);
-      this.restoreState(snapshot.data);
-      this.epochs.restored(snapshot.metadata.term);
-      this.confState = snapshot.metadata.confState;
-      this.appliedIndex = snapshot.metadata.index;
-      this.snapshotIndex = snapshot.metadata.index;
+      this.installSnapshot(snapshot);
     }
     this.storage.setHardState(log.hardState);
     this.storage.append(log.entries);
@@ -309,11 +305,7 @@ export class StoreNodeImpl implements StoreNode {
     this.sendMessages(late);
     if (rd.snapshot) {
       this.logger.info({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term }, 'applied a snapshot from the leader');
-      this.restoreState(rd.snapshot.data);
-      this.epochs.restored(rd.snapshot.metadata.term);
-      this.confState = rd.snapshot.metadata.confState;
-      this.appliedIndex = rd.snapshot.metadata.index;
-      this.snapshotIndex = rd.snapshot.metadata.index;
+      this.installSnapshot(rd.snapshot);
       this.syncTransportPeers();
     }
     for (const e of pending) this.applyEntry(e);
@@ -323,6 +315,15 @@ export class StoreNodeImpl implements StoreNode {
     this.metrics.applied.set(this.appliedIndex);
     for (const rs of rd.readStates) this.readyReads.push({ index: rs.index, key: Buffer.from(rs.requestCtx).toString('hex') });
     this.releaseReads();
+  }
+
+  /** Replaces the applied state with a snapshot's (at start-up, or one sent by the leader). */
+  private installSnapshot(snap: Snapshot): void {
+    this.restoreState(snap.data);
+    this.epochs.restored(snap.metadata.term);
+    this.confState = snap.metadata.confState;
+    this.appliedIndex = snap.metadata.index;
+    this.snapshotIndex = snap.metadata.index;
   }
 
   private sendMessages(msgs: Message[]): void {

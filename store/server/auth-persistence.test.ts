@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startCluster } from '../../lib/testing/store-cluster.ts';
+import { basicAuthHeader } from './auth-testing/probe.ts';
 
-const basic = (u: string, p: string) => ({ authorization: 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64') });
+const basic = (u: string, p: string) => ({ authorization: basicAuthHeader(u, p) });
 const ROOT = basic('root', 'rootpw');
 const ALICE = basic('alice', 'alicepw');
 

@@ -5,11 +5,12 @@ import { startCluster } from '../../lib/testing/store-cluster.ts';
 import { waitFor } from '../../lib/testing/process.ts';
 import { agent, send, type FuzzAnswer } from './fuzz-testing/send.ts';
 import { generateRequest, type FuzzRequest } from './fuzz-testing/generator.ts';
+import { basicAuthHeader } from './auth-testing/probe.ts';
 
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 20_000);
 const CONCURRENCY = 24;
 const SECRET_MARK = 'SECRET-VALUE-';
-const basic = (u: string, p: string) => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
+const basic = basicAuthHeader;
 const ROOT = { authorization: basic('root', 'rootpw') };
 
 /** 5xx answers etcd itself gives: no leader (/health), raft errors as etcd JSON (300/301). */

@@ -10,9 +10,10 @@ import { HttpKvBackend } from '../client/http-backend.ts';
 import { memberSpecs, startMember, type RunningMember } from './tls-testing/berth-member.ts';
 import { httpsRequest, putForm, type TlsClientOptions } from './tls-testing/https-request.ts';
 import { makeTestCa, type CertFiles } from './tls-testing/throwaway-ca.ts';
+import { basicAuthHeader } from './auth-testing/probe.ts';
 
 const load = (c: CertFiles): { cert: Buffer; key: Buffer } => ({ cert: readFileSync(c.cert), key: readFileSync(c.key) });
-const basic = (u: string, p: string) => ({ authorization: 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64') });
+const basic = (u: string, p: string) => ({ authorization: basicAuthHeader(u, p) });
 
 async function refused(p: Promise<unknown>): Promise<string> {
   try {

@@ -8,7 +8,7 @@
  *   new TcpPeerTransport({ selfId, clusterId, listenUrls, logger, metrics, onMessage, onUnreachable, onSnapshotStatus, onPeerDown })
  */
 import { ListenError } from '../../lib/errors.ts';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import type { Histogram, Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
@@ -39,7 +39,7 @@ export function dialPeer(url: string, tls: TlsMaterial | undefined): { socket: S
   const port = Number(u.port);
   if (u.protocol !== 'https:') return { socket: connect({ host, port }), connectEvent: 'connect' };
   // An --auto-tls certificate is self-signed: like etcd, encrypt but do not verify it.
-  const socket = tlsConnect({ host, port, cert: tls?.cert, key: tls?.key, ca: tls?.ca, rejectUnauthorized: !tls?.selfSigned, servername: /^[\d.:]+$/.test(host) ? undefined : host });
+  const socket = tlsConnect({ host, port, cert: tls?.cert, key: tls?.key, ca: tls?.ca, rejectUnauthorized: !tls?.selfSigned, servername: isIP(host) ? undefined : host });
   return { socket, connectEvent: 'secureConnect' };
 }
 

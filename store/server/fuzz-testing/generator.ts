@@ -5,6 +5,7 @@
  * mutations of a well-formed request at the byte level, sent over a raw socket.
  */
 import type { Rand } from '../../../lib/rand.ts';
+import { basicAuthHeader } from '../auth-testing/probe.ts';
 
 /** Who a request claims to be; `root` requests only ever target /fuzz (see the test). */
 export type Identity = 'anonymous' | 'root' | 'pub' | 'wrong-password' | 'unknown-user' | 'garbage-header';
@@ -79,7 +80,7 @@ function randomBody(r: Rand, contentType: string): Buffer {
 function headersFor(r: Rand, identity: Identity, contentType: string): Record<string, string> {
   const h: Record<string, string> = {};
   if (contentType) h['content-type'] = contentType;
-  const basic = (u: string, p: string) => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
+  const basic = basicAuthHeader;
   if (identity === 'root') h.authorization = basic('root', 'rootpw');
   if (identity === 'pub') h.authorization = basic('pub', 'pubpw');
   if (identity === 'wrong-password') h.authorization = basic('pub', 'nope');
