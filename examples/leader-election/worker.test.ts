@@ -19,6 +19,8 @@ test('leader-election example: 3 workers, the leader is SIGKILLed, another takes
   const pids = new Map<string, number>();
   for (const w of ['w1', 'w2', 'w3']) pids.set(w, Number((await waitForOutput(run, new RegExp(`${w}: campaigning \\(pid (\\d+)\\)`)))[1]));
   const takeovers: number[] = [];
+  // Campaigning is printed before anyone wins, so wait for the first leader before picking it.
+  await waitForOutput(run, /(w\d): leader with token (\d+)/);
   for (let round = 0; round < 2; round++) {
     const leaders = [...run.output().matchAll(/(w\d): leader with token (\d+)/g)];
     const [, leader, token] = leaders.at(-1)!;

@@ -93,6 +93,7 @@ export class StoreNodeImpl implements StoreNode {
    * a new request that happens to reuse an old counter value.
    */
   private readonly incarnation = randomBytes(4).toString('hex');
+  private idPrefix = '';
   private id = 0;
   private clusterId = '';
   private confState: ConfState = { voters: [], learners: [] };
@@ -471,7 +472,8 @@ export class StoreNodeImpl implements StoreNode {
   // ---- requests ------------------------------------------------------------------------------
 
   private nextId(): string {
-    return `${this.id.toString(16)}.${this.incarnation}.${(++this.seq).toString(36)}`;
+    this.idPrefix ||= `${this.id.toString(16)}.${this.incarnation}.`;
+    return this.idPrefix + (++this.seq).toString(36);
   }
 
   private timeoutError(what: string): EtcdError {

@@ -100,6 +100,8 @@ export class MemoryStorage implements Storage {
     if (first > entries[0]!.index) entries = entries.slice(first - entries[0]!.index);
     const offset = entries[0]!.index - this.offset;
     if (offset > this.ents.length) throw new UnavailableError(entries[0]!.index, this.lastIndex());
-    this.ents = [...this.ents.slice(0, offset), ...entries];
+    // In place: copying the whole log on every append cost ~2% of a busy leader's CPU.
+    this.ents.length = offset;
+    for (const e of entries) this.ents.push(e);
   }
 }

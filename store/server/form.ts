@@ -39,18 +39,33 @@ export class BodyTooLarge extends Error {
   }
 }
 
-/** Reads the whole body, failing as soon as it passes `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the whole body, failing as soon as it passes `limit` bytes (the rest is then read and
+ * dropped, so the answer can still be written). Events rather than `for await`: the stream's
+ * async iterator cost ~35 µs a request, a tenth of a whole PUT.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new BodyTooLarge(limit);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLarge(limit));
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (err: Error | null) => {
+      req.off('data', onData).off('end', onEnd).off('error', finish).off('close', onClose);
+      if (!err) return resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      req.resume();
+      reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) finish(new BodyTooLarge(limit));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(null);
+    const onClose = () => finish(new Error('the client closed the connection before the body was complete'));
+    req.on('data', onData).on('end', onEnd).on('error', finish).on('close', onClose);
+  });
 }
 
 export function isUrlEncoded(req: IncomingMessage): boolean {

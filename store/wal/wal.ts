@@ -9,6 +9,7 @@
  * each fsync ~25% cheaper. Replay reads the zeros after the last record as free space, not
  * damage; closing or rolling over a segment trims them.
  */
+import { constants } from 'node:fs';
 import { mkdir, open, readFile, readdir, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
@@ -77,6 +78,12 @@ export class Wal {
   /** fsyncs done since open (group commit means far fewer than entries written). */
   fsyncs = 0;
   private fh: FileHandle | null = null;
+  /**
+   * The same segment opened O_DSYNC: a write through it returns once durable, so a synced save
+   * is one trip through libuv's thread pool instead of two (write, then fdatasync). Measured in
+   * the server, the second trip cost ~45 µs of a ~450 µs single-connection PUT.
+   */
+  private dsyncFh: FileHandle | null = null;
   private size = 0;
   private segments: SegmentInfo[] = [];
   private lastHardState: HardState = { term: 0, vote: 0, commit: 0 };
@@ -216,17 +223,17 @@ export class Wal {
     }
     if (bufs.length === 0) return;
     const data = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
-    await this.fh!.write(data, 0, data.length, this.size);
+    if (sync) await this.writeDurably(data);
+    else await this.fh!.write(data, 0, data.length, this.size);
     this.size += data.length;
     if (entries.length > 0) this.lastIndex = entries.at(-1)!.index;
-    if (sync) await this.sync();
     if (this.size >= this.segmentBytes) await this.cut();
   }
 
-  private async sync(): Promise<void> {
+  private async writeDurably(data: Buffer): Promise<void> {
     const end = this.opts.fsyncHistogram?.startTimer();
     const t0 = performance.now();
-    await this.fh!.datasync();
+    await this.dsyncFh!.write(data, 0, data.length, this.size);
     this.fsyncs++;
     end?.();
     const ms = performance.now() - t0;
@@ -258,10 +265,12 @@ export class Wal {
       await this.fh.datasync();
       this.fsyncs++;
       await this.fh.close();
+      await this.dsyncFh!.close();
     }
     const seq = (this.segments.at(-1)?.seq ?? -1) + 1;
     const seg: SegmentInfo = { name: `${hex16(seq)}-${hex16(this.lastIndex + 1)}.wal`, seq, firstIndex: this.lastIndex + 1 };
     this.fh = await open(join(this.dir, seg.name), 'w');
+    this.dsyncFh = await open(join(this.dir, seg.name), constants.O_WRONLY | constants.O_DSYNC);
     this.segments.push(seg);
     const head: Buffer[] = [];
     if (this.identity) head.push(encodeRecord(RecordType.Metadata, pack(this.identity)));
@@ -286,6 +295,8 @@ export class Wal {
     await this.fh.truncate(this.size);
     await this.fh.datasync();
     await this.fh.close();
+    await this.dsyncFh!.close();
     this.fh = null;
+    this.dsyncFh = null;
   }
 }
