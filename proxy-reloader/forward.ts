@@ -4,8 +4,8 @@
  * still handles WebSocket upgrades). Hop-by-hop headers are dropped both ways and
  * X-Forwarded-For/Host/Proto/Port added.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Pool } from 'undici';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
 
 /** RFC 9110 7.6.1 connection-specific headers (and the ones undici manages itself). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect', 'proxy-authorization', 'proxy-authenticate']);
@@ -54,12 +54,61 @@ function forwardedHeaders(req: IncomingMessage): string[] {
   return out;
 }
 
-/** The upstream's answer headers for the client: hop-by-hop ones dropped, `extra` added. */
-function answerHeaders(headers: Record<string, string | string[] | undefined>, extra: Record<string, string> | undefined): IncomingHttpHeaders {
-  const out: IncomingHttpHeaders = {};
-  for (const name in headers) if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
-  if (extra) for (const [k, v] of Object.entries(extra)) out[k] = out[k] === undefined ? v : ([] as string[]).concat(out[k] as string | string[], v);
+/** The upstream's raw answer headers for the client: hop-by-hop ones dropped, `extra` added. */
+function answerHeaders(raw: Buffer[], extra: Record<string, string> | undefined): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+    out.push(name, raw[i + 1]!.toString('latin1'));
+  }
+  if (extra) for (const k in extra) out.push(k, extra[k]!);
   return out;
+}
+
+/**
+ * undici's own handler interface (what its stream() wraps): one object per request and no
+ * AbortSignal, eos or header parsing, which together cost the proxy about a fifth of its CPU.
+ */
+class ForwardHandler implements Dispatcher.DispatchHandler {
+  private abort: ((err?: Error) => void) | null = null;
+  private answered = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly hooks: ForwardHooks,
+  ) {
+    // The client left before the answer finished: stop the upstream work too.
+    res.once('close', () => {
+      if (!res.writableFinished) this.abort?.();
+    });
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+    if (this.res.destroyed) abort();
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx: the final answer follows
+    this.answered = true;
+    this.res.writeHead(statusCode, answerHeaders(rawHeaders, this.hooks.onResponse()));
+    this.res.on('drain', resume);
+    return !this.res.writableNeedDrain;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.res.write(chunk);
+  }
+
+  onComplete(): void {
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    if (this.answered) this.res.destroy(); // broke mid-body: a truncated answer must not look whole
+    else this.hooks.onError(err as NodeJS.ErrnoException);
+  }
 }
 
 /** Whether the request carries a body (by its headers; it may not have arrived yet). */
@@ -84,25 +133,8 @@ export class UpstreamClients {
   /** Sends `req` to `target` and pipes the answer into `res`. */
   forward(req: IncomingMessage, res: ServerResponse, target: ForwardTarget, hooks: ForwardHooks): void {
     const bodyless = req.readableEnded || !hasBody(req);
-    let answered = false;
-    const abort = new AbortController();
-    // The client left before the answer finished: stop the upstream work too.
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    this.poolFor(target).stream(
-      { path: req.url ?? '/', method: (req.method ?? 'GET') as 'GET', headers: forwardedHeaders(req), body: bodyless ? undefined : req, signal: abort.signal },
-      ({ statusCode, headers }) => {
-        answered = true;
-        res.writeHead(statusCode, answerHeaders(headers as Record<string, string | string[] | undefined>, hooks.onResponse()));
-        return res;
-      },
-      (err) => {
-        if (!err) return;
-        if (answered) res.destroy(); // broke mid-body: a truncated answer must not look whole
-        else hooks.onError(err as NodeJS.ErrnoException);
-      },
-    );
+    const opts = { path: req.url ?? '/', method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers: forwardedHeaders(req), body: bodyless ? undefined : req };
+    this.poolFor(target).dispatch(opts, new ForwardHandler(res, hooks));
   }
 
   /** Closes the pools of upstreams no longer in `keep`. */
