@@ -1,9 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../../../lib/testing/ports.ts';
+import { waitFor } from '../../../lib/testing/process.ts';
 import { startCluster } from '../../../lib/testing/store-cluster.ts';
 import { requireEtcd } from '../../../lib/testing/requirements.ts';
+import { memberSpecs, startMember } from '../../server/tls-testing/berth-member.ts';
+import { makeTestCa } from '../../server/tls-testing/throwaway-ca.ts';
 
 const berthBin = resolve(import.meta.dirname, '../../../bin/berth');
 
@@ -76,4 +82,38 @@ test('berth ctl user/role/auth prints what etcdctl prints, and etcdctl works aga
     assert.deepEqual(fromBerth, fromEtcd, `berth ctl: ${args.join(' ')}`);
     assert.deepEqual(etcdctlOnBerth, fromEtcd, `etcdctl on berth: ${args.join(' ')}`);
   }
+});
+
+test('user/role/auth on unreachable endpoints: the cluster error report and exit code etcdctl gives', async (t) => {
+  if (!requireEtcd(t)) return;
+  const url = `http://127.0.0.1:${await freePort()}`;
+  for (const args of [['user', 'list'], ['role', 'add', 'r'], ['auth', 'enable']]) {
+    assert.deepEqual(runCtl(process.execPath, [berthBin, 'ctl'], url, args), runCtl('etcdctl', [], url, args), args.join(' '));
+  }
+});
+
+test('user/role/auth use the TLS flags, -u without a password and a prompted password, all read from piped stdin', { timeout: 120_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-ctl-auth-tls-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const ca = makeTestCa(dir, 'ctl');
+  const server = ca.issue('127.0.0.1');
+  const client = ca.issue('someone');
+  const [spec] = await memberSpecs('ctl-tls', 1, 'https', 'http');
+  const member = await startMember(spec!, [spec!], ['--cert-file', server.cert, '--key-file', server.key, '--trusted-ca-file', ca.cert, '--client-cert-auth']);
+  t.after(() => member.stop());
+  const tls = ['--ca-file', ca.cert, '--cert-file', client.cert, '--key-file', client.key];
+  const ctl = (args: string[], input = '') => {
+    const r = spawnSync(process.execPath, [berthBin, 'ctl', '--endpoints', spec!.clientUrl, ...args], { encoding: 'utf8', timeout: 20_000, input });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  await waitFor('berth over https', () => ctl([...tls, 'user', 'list']).code === 0, 30_000);
+  assert.match(ctl(['user', 'list']).stderr, /certificate|unavailable/, 'without --ca-file the server is not trusted');
+  assert.deepEqual(ctl([...tls, 'user', 'add', 'root:rootpw']), { code: 0, stdout: 'User root created\n', stderr: '' });
+  assert.equal(ctl([...tls, 'auth', 'enable']).code, 0);
+  // Two prompts, two piped lines: the -u password, then the new user's.
+  const add = ctl([...tls, '-u', 'root', 'user', 'add', 'bob'], 'rootpw\nbobpw\n');
+  assert.deepEqual({ code: add.code, stdout: add.stdout }, { code: 0, stdout: 'New password: User bob created\n' }, add.stderr);
+  const asBob = spawnSync(process.execPath, [berthBin, 'ctl', '--endpoints', spec!.clientUrl, ...tls, '-u', 'bob:bobpw', 'user', 'list'], { encoding: 'utf8', timeout: 20_000 });
+  assert.match(asBob.stderr, /Insufficient credentials/, 'bob has the password he was given, and is not root');
+  assert.deepEqual(ctl([...tls, '-u', 'root:rootpw', 'user', 'list']).stdout, 'bob\nroot\n');
 });

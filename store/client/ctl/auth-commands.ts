@@ -7,61 +7,53 @@
  *   berth ctl user grant alice --roles reader
  *   berth ctl -u root:secret auth enable
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { createInterface } from 'node:readline';
 import { parseConfig, type FlagSpec } from '../../../lib/config.ts';
-import { readClientTls, type ClientTls } from '../../../lib/tls-flags.ts';
+import { PlainRequestError, clusterErrorReport, plainRequest, readStdinLine, type FetchInit } from './request.ts';
 
 /** The top-level commands this file handles. */
 export const AUTH_COMMANDS = new Set(['user', 'role', 'auth']);
 
-interface Conn {
-  endpoint: URL;
-  tls: ClientTls | undefined;
-  authorization: string | undefined;
+/** Where and how to reach the store: ctl's global flags, as the key commands use them. */
+export interface AuthConn {
+  endpoints: string[];
+  init: FetchInit;
   timeoutMs: number;
 }
 
 class CtlFailure extends Error {}
+
+/** No endpoint answered at all. */
+class Unreachable extends Error {}
 
 interface RoleJSON {
   role: string;
   permissions: { kv: { read: string[] | null; write: string[] | null } };
 }
 
-function call(c: Conn, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }> {
-  const https = c.endpoint.protocol === 'https:';
-  const data = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = {};
-  if (data !== undefined) headers['content-type'] = 'application/json';
-  if (c.authorization) headers.authorization = c.authorization;
-  return new Promise((resolve, reject) => {
-    const req = (https ? httpsRequest : httpRequest)(
-      { host: c.endpoint.hostname, port: c.endpoint.port, method, path: c.endpoint.pathname.replace(/\/$/, '') + path, headers, ca: c.tls?.ca, cert: c.tls?.cert, key: c.tls?.key, timeout: c.timeoutMs },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (s: string) => (text += s));
-        res.on('end', () => {
-          let json: unknown = null;
-          try {
-            json = text ? JSON.parse(text) : null;
-          } catch {
-            /* not JSON */
-          }
-          resolve({ status: res.statusCode ?? 0, json, text });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${c.timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(data);
-  });
+/** One request, tried on each endpoint in turn until one answers (etcdctl's client does the same). */
+async function call(c: AuthConn, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }> {
+  let lastError: PlainRequestError | undefined;
+  for (const ep of c.endpoints) {
+    const url = `${(ep.includes('://') ? ep : `http://${ep}`).replace(/\/$/, '')}${path}`;
+    try {
+      const r = await plainRequest(url, c.init, { method, json: body, timeoutMs: c.timeoutMs });
+      let json: unknown = null;
+      try {
+        json = r.body ? JSON.parse(r.body) : null;
+      } catch {
+        /* not JSON */
+      }
+      return { status: r.status, json, text: r.body };
+    } catch (e) {
+      if (!(e instanceof PlainRequestError)) throw e;
+      lastError = e;
+    }
+  }
+  throw new Unreachable(lastError?.goMessage ?? 'no endpoint given');
 }
 
 /** Calls /v2/auth and fails with the server's message unless the status is 2xx. */
-async function authCall(c: Conn, method: string, path: string, body?: unknown): Promise<unknown> {
+async function authCall(c: AuthConn, method: string, path: string, body?: unknown): Promise<unknown> {
   const r = await call(c, method, `/v2/auth${path}`, body);
   if (r.status >= 200 && r.status < 300) return r.json;
   const message = (r.json as { message?: string } | null)?.message ?? r.text.trim();
@@ -70,12 +62,7 @@ async function authCall(c: Conn, method: string, path: string, body?: unknown): 
 
 async function askPassword(prompt: string, out: (s: string) => void): Promise<string> {
   out(prompt);
-  const rl = createInterface({ input: process.stdin, terminal: false });
-  for await (const line of rl) {
-    rl.close();
-    return line;
-  }
-  return '';
+  return readStdinLine();
 }
 
 const enc = encodeURIComponent;
@@ -94,7 +81,7 @@ const roleFlags: FlagSpec[] = [
 ];
 const userFlags: FlagSpec[] = [{ name: 'roles', type: 'list', default: [], help: 'roles to grant or revoke', env: null }];
 
-async function userCommand(c: Conn, sub: string, args: string[], out: (s: string) => void): Promise<void> {
+async function userCommand(c: AuthConn, sub: string, args: string[], out: (s: string) => void): Promise<void> {
   const p = parseConfig<{ roles: string[] }>(userFlags, args, {}, { allowPositionals: true });
   const name = p.positionals[0];
   if (sub === 'list') {
@@ -126,7 +113,7 @@ async function userCommand(c: Conn, sub: string, args: string[], out: (s: string
   }
 }
 
-async function roleCommand(c: Conn, sub: string, args: string[], out: (s: string) => void): Promise<void> {
+async function roleCommand(c: AuthConn, sub: string, args: string[], out: (s: string) => void): Promise<void> {
   const p = parseConfig<{ path: string; read: boolean; write: boolean; readwrite: boolean; rw: boolean }>(roleFlags, args, {}, { allowPositionals: true });
   const name = p.positionals[0];
   if (sub === 'list') {
@@ -158,37 +145,31 @@ async function roleCommand(c: Conn, sub: string, args: string[], out: (s: string
   }
 }
 
-async function authSwitch(c: Conn, sub: string, out: (s: string) => void): Promise<void> {
+async function authSwitch(c: AuthConn, sub: string, out: (s: string) => void): Promise<void> {
   if (sub !== 'enable' && sub !== 'disable') throw new CtlFailure('unknown command: use auth enable or auth disable');
   await authCall(c, sub === 'enable' ? 'PUT' : 'DELETE', '/enable');
   out(`Authentication ${sub === 'enable' ? 'Enabled' : 'Disabled'}\n`);
 }
 
-/**
- * Runs `cmd` (user, role or auth) with the arguments after it. `globals` are ctl's parsed
- * global flags (endpoints, username, cacert, cert, key). Returns the exit code.
- */
-export async function runAuthCommand(cmd: string, args: string[], globals: Record<string, unknown>, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+/** Runs `cmd` (user, role or auth) with the arguments after it. Returns the exit code. */
+export async function runAuthCommand(cmd: string, args: string[], conn: AuthConn, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const [sub, ...rest] = args;
   if (!sub) {
     out(`usage: berth ctl ${cmd} ${cmd === 'auth' ? 'enable|disable' : cmd === 'user' ? 'add|get|list|remove|grant|revoke|passwd' : 'add|get|list|remove|grant|revoke'} [args]\n`);
     return 0;
   }
   try {
-    const endpoints = globals.endpoints as string[];
-    const raw = endpoints[0]!;
-    const username = typeof globals.username === 'string' ? globals.username : undefined;
-    const conn: Conn = {
-      endpoint: new URL(raw.includes('://') ? raw : `http://${raw}`),
-      tls: readClientTls({ cacert: globals.cacert as string | undefined, cert: globals.cert as string | undefined, key: globals.key as string | undefined }),
-      authorization: username ? 'Basic ' + Buffer.from(username.includes(':') ? username : `${username}:`).toString('base64') : undefined,
-      timeoutMs: 5000,
-    };
     if (cmd === 'user') await userCommand(conn, sub, rest, out);
     else if (cmd === 'role') await roleCommand(conn, sub, rest, out);
     else await authSwitch(conn, sub, out);
     return 0;
   } catch (e) {
+    // As etcdctl: the cluster error report, exit code 2 when every endpoint refused.
+    const report = e instanceof Unreachable ? await clusterErrorReport(conn.endpoints, conn.init, conn.timeoutMs) : null;
+    if (report) {
+      err(report.text);
+      return report.code;
+    }
     err(`${(e as Error).message}\n`);
     return 1;
   }

@@ -315,12 +315,16 @@ export async function main(argv: string[]): Promise<number> {
     return cmdAt < 0 && !g.help ? EXIT.badArgs : EXIT.ok;
   }
   const cmd = argv[cmdAt]!;
-  if (AUTH_COMMANDS.has(cmd)) return runAuthCommand(cmd, argv.slice(cmdAt + 1), g.values, out, err);
   const specs = commandSpecs[cmd];
-  if (!specs) {
+  if (!specs && !AUTH_COMMANDS.has(cmd)) {
     err(`berth ctl: unknown command "${cmd}"\n`);
     return EXIT.badArgs;
   }
+  const v = g.values;
+  const endpoints = (v.peers ?? v.endpoint ?? v.endpoints) as string[];
+  const timeoutMs = goDurationMs(v.timeout as string, '--timeout');
+  const fetchInit: FetchInit = { ...tlsFiles(v), auth: await credentials(v.username as string | undefined) };
+  if (!specs) return runAuthCommand(cmd, argv.slice(cmdAt + 1), { endpoints, init: fetchInit, timeoutMs }, out, err);
   const dashdash = argv.indexOf('--', cmdAt);
   let cmdArgs = dashdash >= 0 ? argv.slice(cmdAt + 1, dashdash) : argv.slice(cmdAt + 1);
   let trailing = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
@@ -330,10 +334,6 @@ export async function main(argv: string[]): Promise<number> {
     if (first >= 0) [cmdArgs, trailing] = [cmdArgs.slice(0, first), [...cmdArgs.slice(first), ...trailing]];
   }
   const parsed = parseConfig<Record<string, unknown>>(specs, cmdArgs, {}, { allowPositionals: true });
-  const v = g.values;
-  const endpoints = (v.peers ?? v.endpoint ?? v.endpoints) as string[];
-  const fetchInit: FetchInit = { ...tlsFiles(v), auth: await credentials(v.username as string | undefined) };
-  const timeoutMs = goDurationMs(v.timeout as string, '--timeout');
   const debug = v.debug ? (line: string) => err(line + '\n') : undefined;
   const keyEndpoints = v.noSync || cmd === 'member' || cmd === 'cluster-health' ? endpoints : await syncEndpoints(endpoints, fetchInit, timeoutMs, debug);
   if (keyEndpoints === endpoints && !v.noSync && cmd !== 'member' && cmd !== 'cluster-health') {

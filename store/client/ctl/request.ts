@@ -94,11 +94,23 @@ export async function credentials(username: string | undefined): Promise<FetchIn
   const at = username.indexOf(':');
   if (at >= 0) return { username: username.slice(0, at), password: username.slice(at + 1) };
   process.stderr.write('Password: ');
-  const { createInterface } = await import('node:readline');
-  const rl = createInterface({ input: process.stdin, terminal: false });
-  const password = await new Promise<string>((r) => rl.once('line', r).once('close', () => r('')));
-  rl.close();
-  return { username, password };
+  return { username, password: await readStdinLine() };
+}
+
+let stdinLines: AsyncIterator<string> | null = null;
+
+/**
+ * The next line of stdin ('' at its end). One reader for the whole command: a second readline
+ * interface would miss the lines the first had already buffered (`-u root` and `user add
+ * alice` both reading piped passwords).
+ */
+export async function readStdinLine(): Promise<string> {
+  if (!stdinLines) {
+    const { createInterface } = await import('node:readline');
+    stdinLines = createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
+  }
+  const next = await stdinLines.next();
+  return next.done ? '' : next.value;
 }
 
 /**
