@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
+import { hasBody } from '../lib/http-body.ts';
 
 /** RFC 9110 7.6.1 connection-specific headers (and the ones undici manages itself). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect', 'proxy-authorization', 'proxy-authenticate']);
@@ -109,12 +110,6 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.answered) this.res.destroy(); // broke mid-body: a truncated answer must not look whole
     else this.hooks.onError(err as NodeJS.ErrnoException);
   }
-}
-
-/** Whether the request carries a body (by its headers; it may not have arrived yet). */
-export function hasBody(req: IncomingMessage): boolean {
-  const len = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
 }
 
 /** Keep-alive connection pools, one per upstream address. */

@@ -9,7 +9,8 @@ import { Agent, createServer, type IncomingMessage, type Server, type ServerResp
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Logger } from '../lib/log.ts';
-import { UpstreamClients, hasBody } from './forward.ts';
+import { hasBody } from '../lib/http-body.ts';
+import { UpstreamClients } from './forward.ts';
 import type { Route, RouteTable } from './routes.ts';
 import { stickyIdOf, type Member, type UpstreamPool } from './upstream-pool.ts';
 

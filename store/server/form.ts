@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { hasBody } from '../../lib/http-body.ts';
 
 /**
  * Request parameters as Go's net/http gathers them for etcd: a urlencoded body's values first,
@@ -47,7 +48,8 @@ export class BodyTooLarge extends Error {
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLarge(limit));
-  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  // A request without a body (most GETs) is answered without waiting for its 'end'.
+  if (req.readableEnded || !hasBody(req)) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
