@@ -1,4 +1,5 @@
 import type { Rand } from '../../lib/rand.ts';
+import { coalesceMessages } from '../raft/coalesce.ts';
 import { MessageType, type Message, type NodeId } from '../raft/types.ts';
 
 export interface NetworkFaults {
@@ -53,7 +54,7 @@ export class SimNetwork {
   }
 
   send(now: number, msgs: Message[]): void {
-    for (const m of msgs) {
+    for (const m of coalescePerPeer(msgs)) {
       if (this.rand.chance(this.faults.dropRate)) {
         this.dropped++;
         if (m.type === MessageType.MsgSnap) this.onSnapshotOutcome(m, false);
@@ -87,4 +88,15 @@ export class SimNetwork {
   clear(): void {
     this.queue = [];
   }
+}
+
+/** What the TCP transport does with one flush: each peer's messages coalesced, order kept per peer. */
+function coalescePerPeer(msgs: Message[]): Message[] {
+  const byPeer = new Map<NodeId, Message[]>();
+  for (const m of msgs) {
+    const list = byPeer.get(m.to);
+    if (list) list.push(m);
+    else byPeer.set(m.to, [m]);
+  }
+  return [...byPeer.values()].flatMap((list) => coalesceMessages(list));
 }

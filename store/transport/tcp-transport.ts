@@ -15,6 +15,7 @@ import type { Logger } from '../../lib/log.ts';
 import { MessageType, type Message, type NodeId } from '../raft/types.ts';
 import type { PeerEvents, PeerTransport } from '../node/peer-transport.ts';
 import type { FollowerStats } from '../node/types.ts';
+import { coalesceMessages } from '../raft/coalesce.ts';
 import { FrameReader, encodeFrame } from './frames.ts';
 import type { TlsMaterial } from './tls-material.ts';
 
@@ -160,7 +161,7 @@ class PeerLink {
       const batch = this.queue;
       this.queue = [];
       this.t.framesSent++;
-      this.socket.write(encodeFrame(batch));
+      this.socket.write(encodeFrame(coalesceMessages(batch)));
       this.stats.success += batch.length;
     });
   }

@@ -1,0 +1,46 @@
+/**
+ * Merges runs of messages to one peer into what raft would have sent had it sent them a moment
+ * later: appends that continue each other become one append, and positive append answers
+ * collapse into the one with the highest index (it says everything the others say). raft sends
+ * an append per proposal and a commit update per answer, so a busy leader's frame held dozens
+ * of messages, each encoded, decoded, stepped and answered on its own.
+ */
+import { MessageType, type Message } from './types.ts';
+
+/** Entry data a merged append may carry (raft's own maxSizePerMsg in berth). */
+export const MAX_COALESCED_ENTRY_BYTES = 1 << 20;
+
+const entryBytes = (m: Message) => m.entries.reduce((n, e) => n + e.data.length, 0);
+
+/** Whether append `b` starts right where append `a` ends (same leader, same term). */
+function continues(a: Message, b: Message): boolean {
+  if (a.type !== MessageType.MsgApp || b.type !== MessageType.MsgApp) return false;
+  if (a.term !== b.term || a.from !== b.from || a.to !== b.to) return false;
+  const lastIndex = a.index + a.entries.length;
+  const lastTerm = a.entries.length > 0 ? a.entries[a.entries.length - 1]!.term : a.logTerm;
+  return b.index === lastIndex && b.logTerm === lastTerm;
+}
+
+function positiveAnswers(a: Message, b: Message): boolean {
+  return a.type === MessageType.MsgAppResp && b.type === MessageType.MsgAppResp && !a.reject && !b.reject && a.term === b.term && a.from === b.from && a.to === b.to;
+}
+
+/** `msgs` in order, adjacent mergeable ones merged; appends grow to at most `maxBytes` of entry data. */
+export function coalesceMessages(msgs: Message[], maxBytes = MAX_COALESCED_ENTRY_BYTES): Message[] {
+  if (msgs.length < 2) return msgs;
+  const out: Message[] = [];
+  let bytes = 0;
+  for (const m of msgs) {
+    const prev = out[out.length - 1];
+    if (prev && continues(prev, m) && bytes + entryBytes(m) <= maxBytes) {
+      out[out.length - 1] = { ...prev, entries: m.entries.length > 0 ? [...prev.entries, ...m.entries] : prev.entries, commit: Math.max(prev.commit, m.commit) };
+      bytes += entryBytes(m);
+    } else if (prev && positiveAnswers(prev, m)) {
+      if (m.index >= prev.index) out[out.length - 1] = m;
+    } else {
+      out.push(m);
+      bytes = entryBytes(m);
+    }
+  }
+  return out;
+}
