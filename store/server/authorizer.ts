@@ -56,8 +56,9 @@ export class Authorizer {
   }
 
   /**
-   * The user a request names, as the key checks see it: null when it names none (the guest
-   * role), 'invalid' for an unknown user or a wrong password. For the dashboard's sign-in.
+   * The user a request names: null when it names none (the guest role), 'invalid' for an unknown
+   * user or a wrong password. The key checks, the root checks and the dashboard's sign-in all ask
+   * this one question.
    */
   async identify(req: IncomingMessage): Promise<StoredUser | null | 'invalid'> {
     if (!req.headers.authorization) return this.clientCertAuth ? this.userFromClientCert(req) : null;
@@ -67,8 +68,8 @@ export class Authorizer {
   /** etcd's hasRootAccess: the user holds the root role. */
   async hasRootAccess(req: IncomingMessage): Promise<boolean> {
     if (!this.enabled) return true;
-    const user = !req.headers.authorization && this.clientCertAuth ? this.userFromClientCert(req) : await this.userFromBasicAuth(req);
-    return !!user && (user.roles ?? []).includes(ROOT_ROLE);
+    const user = await this.identify(req);
+    return user !== null && user !== 'invalid' && (user.roles ?? []).includes(ROOT_ROLE);
   }
 
   /** etcd's hasWriteRootAccess: reads are open, changes need root. */
@@ -81,17 +82,12 @@ export class Authorizer {
   async hasKeyAccess(req: IncomingMessage, key: string, recursive: boolean): Promise<boolean> {
     if (!this.enabled) return true;
     const write = req.method !== 'GET' && req.method !== 'HEAD';
-    let user: StoredUser | null;
-    if (!req.headers.authorization) {
-      user = this.clientCertAuth ? this.userFromClientCert(req) : null;
-      if (!user) {
-        // etcd checks the guest role without regard to recursive.
-        const guest = this.node.auth.findRole(GUEST_ROLE);
-        return !!guest && hasKeyAccess(guest, key, write);
-      }
-    } else {
-      user = await this.userFromBasicAuth(req);
-      if (!user) return false;
+    const user = await this.identify(req);
+    if (user === 'invalid') return false;
+    if (user === null) {
+      // etcd checks the guest role without regard to recursive.
+      const guest = this.node.auth.findRole(GUEST_ROLE);
+      return !!guest && hasKeyAccess(guest, key, write);
     }
     for (const name of user.roles ?? []) {
       const role = this.node.auth.findRole(name);
