@@ -50,3 +50,35 @@ test('fails over to a live endpoint, and a watch misses nothing across a member 
   await watching;
   assert.deepEqual(seen, Array.from({ length: 20 }, (_, i) => String(i + 1)));
 });
+
+test('watches waiting on a frozen member move to another one, found by one /version probe for all of them', { timeout: 120_000 }, async (t) => {
+  const cluster = await startCluster('berth', 3);
+  t.after(() => cluster.stop());
+  const frozen = cluster.members[0]!;
+  const probes: string[] = [];
+  const frozenUrl = cluster.clientUrls[0]!.replace(/\/$/, '');
+  const kv = new HttpKvBackend({ endpoints: cluster.clientUrls, timeoutMs: 1000, onRequest: (_m, url) => url.startsWith(`${frozenUrl}/version`) && probes.push(url) });
+  t.after(() => kv.close());
+  const writer = new HttpKvBackend({ endpoints: cluster.clientUrls.slice(1), timeoutMs: 10_000 });
+  t.after(() => writer.close());
+  const start = await writer.set('/frozen/start', '0');
+  const WATCHES = 10;
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  const firstEvents = Array.from({ length: WATCHES }, async (_, i) => {
+    for await (const ev of kv.watch(`/frozen/k${i}`, { afterIndex: start.node!.modifiedIndex, signal: ac.signal })) return ev.node!.value!;
+    return null;
+  });
+  await new Promise((r) => setTimeout(r, 300)); // the polls are waiting on the first member
+  process.kill(frozen.process.pid, 'SIGSTOP');
+  const frozenAt = Date.now();
+  try {
+    for (let i = 0; i < WATCHES; i++) await writer.set(`/frozen/k${i}`, `v${i}`);
+    assert.deepEqual(await Promise.all(firstEvents), Array.from({ length: WATCHES }, (_, i) => `v${i}`));
+  } finally {
+    process.kill(frozen.process.pid, 'SIGCONT');
+  }
+  const tookMs = Date.now() - frozenAt;
+  console.log(`${WATCHES} watches left the frozen member after ${tookMs} ms; ${probes.length} /version probes reached it`);
+  assert.ok(probes.length <= 3, `${probes.length} probes for ${WATCHES} waiting watches: there should be one per member, not one per watch`);
+});

@@ -50,6 +50,8 @@ export class HttpKvBackend implements KvBackend {
   private readonly logger: Logger;
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
   private readonly httpsAgent: HttpsAgent;
+  /** The long polls waiting on each member, and the timer that probes it for them. */
+  private readonly waiting = new Map<string, { polls: Set<ClientRequest>; timer: NodeJS.Timeout }>();
   private closed = false;
 
   constructor(private readonly opts: HttpKvBackendOptions) {
@@ -110,21 +112,36 @@ export class HttpKvBackend implements KvBackend {
 
   /**
    * A long poll has no timeout, and etcd's v2 API sends nothing until an event: a frozen member
-   * (or a network that drops packets) would hold the watch forever. So while one waits, the same
-   * member is asked for /version every timeoutMs; a probe that fails ends the poll with a
-   * transport error, and the watch resumes elsewhere from the same index.
+   * (or a network that drops packets) would hold the watch forever. So while polls wait on a
+   * member, it is asked for /version every timeoutMs (one probe for all of them); a probe that
+   * fails ends those polls with a transport error, and each watch resumes elsewhere from its index.
    */
   private probeWhileWaiting(base: URL, req: ClientRequest): void {
-    let probing = false;
-    const timer = setInterval(() => {
-      if (probing) return;
-      probing = true;
-      this.exchange(base, 'GET', '/version', undefined, this.timeoutMs)
-        .catch((e: Error) => req.destroy(new Error(`${base.host} stopped answering during a watch (${e.message})`)))
-        .finally(() => (probing = false));
-    }, this.timeoutMs);
-    timer.unref();
-    req.once('close', () => clearInterval(timer));
+    let w = this.waiting.get(base.href);
+    if (!w) {
+      const polls = new Set<ClientRequest>();
+      let probing = false;
+      const timer = setInterval(() => {
+        if (probing) return;
+        probing = true;
+        this.exchange(base, 'GET', '/version', undefined, this.timeoutMs)
+          .catch((e: Error) => {
+            for (const r of polls) r.destroy(new Error(`${base.host} stopped answering during a watch (${e.message})`));
+          })
+          .finally(() => (probing = false));
+      }, this.timeoutMs);
+      timer.unref();
+      w = { polls, timer };
+      this.waiting.set(base.href, w);
+    }
+    const { polls, timer } = w;
+    polls.add(req);
+    req.once('close', () => {
+      polls.delete(req);
+      if (polls.size > 0) return;
+      clearInterval(timer);
+      this.waiting.delete(base.href);
+    });
   }
 
   /** Sends with failover; `idempotent` decides whether a failed-in-flight request is resent. */
