@@ -18,6 +18,7 @@ import { Keyspace } from '../kv/keyspace.ts';
 import type { KvCommand, KvEvent } from '../kv/types.ts';
 import { MemoryStorage } from '../raft/memory-storage.ts';
 import { ProposalDroppedError, RawNode } from '../raft/raw-node.ts';
+import { PendingRequests, type PendingRequestsOptions } from './pending-requests.ts';
 import { EntryType, MessageType, StateType, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Snapshot } from '../raft/types.ts';
 import { SnapshotFiles } from '../wal/snapshot-files.ts';
 import { Wal } from '../wal/wal.ts';
@@ -53,14 +54,6 @@ export interface StoreNodeOptions {
   seed?: number;
 }
 
-interface Waiter<T> {
-  resolve(v: T): void;
-  reject(e: unknown): void;
-  timer: NodeJS.Timeout;
-  /** Submits the request again (for a write whose copy was lost in a leader change). */
-  retry?: () => void;
-}
-
 /** Entries kept behind a snapshot so slow followers can catch up without one. */
 const CATCH_UP_ENTRIES = 5000;
 
@@ -81,9 +74,9 @@ export class StoreNodeImpl implements StoreNode {
   private transport: PeerTransport | null = null;
   private readonly snaps: SnapshotFiles;
   private readonly metrics: NodeMetrics;
-  private readonly proposals = new Map<string, Waiter<unknown>>();
-  private readonly confChanges = new Map<string, Waiter<void>>();
-  private readonly reads = new Map<string, Waiter<void>>();
+  private readonly proposals: PendingRequests<unknown>;
+  private readonly confChanges: PendingRequests<void>;
+  private readonly reads: PendingRequests<void>;
   /** ReadIndex answers waiting for apply to catch up. */
   private readyReads: { index: number; key: string }[] = [];
   private seq = 0;
@@ -116,6 +109,20 @@ export class StoreNodeImpl implements StoreNode {
   private constructor(private readonly opts: StoreNodeOptions) {
     this.snaps = new SnapshotFiles(join(opts.dataDir, 'snap'), opts.logger);
     this.metrics = new NodeMetrics(opts.metrics);
+    const pending: PendingRequestsOptions = {
+      timeoutMs: opts.requestTimeoutMs ?? 5000 + 2 * opts.electionMs,
+      retryMs: opts.heartbeatMs,
+      timeoutError: (what) => this.timeoutError(what),
+      submitted: () => this.kick(),
+      settled: (key, timedOut) => {
+        this.epochs.settled(key);
+        if (timedOut) this.metrics.failed.inc();
+        this.metrics.pending.set(this.proposals.size);
+      },
+    };
+    this.proposals = new PendingRequests(pending);
+    this.confChanges = new PendingRequests(pending);
+    this.reads = new PendingRequests(pending);
     this.expiry = new ExpirySyncer({
       isLeader: () => this.state === StateType.Leader,
       nextExpiryMs: () => this.keyspace.nextExpiryMs(),
@@ -310,7 +317,7 @@ export class StoreNodeImpl implements StoreNode {
       this.syncTransportPeers();
     }
     for (const e of pending) this.applyEntry(e);
-    for (const id of this.epochs.takeLost()) this.proposals.get(id)?.retry?.();
+    for (const id of this.epochs.takeLost()) this.proposals.retry(id);
     this.expiry.keysChanged();
     this.metrics.committed.set(this.raw.status().hardState.commit);
     this.metrics.applied.set(this.appliedIndex);
@@ -358,21 +365,21 @@ export class StoreNodeImpl implements StoreNode {
     const p = decodeProposal(e.data);
     // A copy that crossed a leader change is skipped on every member; its proposer sends it again.
     if (!this.epochs.shouldApply(e.term, p.id, p.epoch)) return;
-    const waiter = this.proposals.get(p.id);
+    const waiter = this.proposals.has(p.id);
     if (p.cmd.op === 'publish') {
       const m = this.registry.get(p.cmd.memberId);
       if (m) this.registry.upsert({ ...m, name: p.cmd.name, clientURLs: p.cmd.clientURLs });
-      if (waiter) this.settle(this.proposals, p.id, { action: 'set', node: { key: '/', dir: true, expireAtMs: null, modifiedIndex: 0, createdIndex: 0 }, etcdIndex: this.keyspace.index }, null);
+      if (waiter) this.proposals.settle(p.id, { action: 'set', node: { key: '/', dir: true, expireAtMs: null, modifiedIndex: 0, createdIndex: 0 }, etcdIndex: this.keyspace.index }, null);
       return;
     }
     let result: KvEvent | KvEvent[] | AuthResult;
     try {
       result = isAuthCommand(p.cmd) ? this.auth.apply(p.cmd) : this.keyspace.apply(p.cmd);
     } catch (err) {
-      if (waiter) this.settle(this.proposals, p.id, null, err);
+      if (waiter) this.proposals.settle(p.id, null, err);
       return;
     }
-    if (waiter) this.settle(this.proposals, p.id, Array.isArray(result) ? result[0]! : result, null);
+    if (waiter) this.proposals.settle(p.id, Array.isArray(result) ? result[0]! : result, null);
   }
 
   private applyConfChange(e: Entry): void {
@@ -380,7 +387,7 @@ export class StoreNodeImpl implements StoreNode {
     const ctx = cc.context;
     if (cc.type !== 'removeNode' && this.registry.isRemoved(cc.nodeId)) {
       this.logger.warn({ id: cc.nodeId.toString(16) }, 'ignored a conf change re-adding a removed member');
-      if (ctx) this.settle(this.confChanges, ctx.requestId, null, new Error(`member ${cc.nodeId.toString(16)} was removed and cannot come back`));
+      if (ctx) this.confChanges.settle(ctx.requestId, null, new Error(`member ${cc.nodeId.toString(16)} was removed and cannot come back`));
       return;
     }
     // Before the leader forgets a removed member, tell it the commit index once more: otherwise
@@ -412,7 +419,7 @@ export class StoreNodeImpl implements StoreNode {
       }
       this.logger.info({ id: cc.nodeId.toString(16), peerURLs: ctx.member.peerURLs, type: cc.type }, 'membership changed');
     }
-    if (ctx) this.settle(this.confChanges, ctx.requestId, undefined, null);
+    if (ctx) this.confChanges.settle(ctx.requestId, undefined, null);
   }
 
   private syncTransportPeers(): void {
@@ -446,27 +453,24 @@ export class StoreNodeImpl implements StoreNode {
   private releaseReads(): void {
     const still: { index: number; key: string }[] = [];
     for (const r of this.readyReads) {
-      if (this.appliedIndex >= r.index) this.settle(this.reads, r.key, undefined, null);
+      if (this.appliedIndex >= r.index) this.reads.settle(r.key, undefined, null);
       else still.push(r);
     }
     this.readyReads = still;
   }
 
-  private settle<T>(map: Map<string, Waiter<T>>, key: string, value: T | null, err: unknown): void {
-    const w = map.get(key);
-    if (!w) return;
-    map.delete(key);
-    this.epochs.settled(key);
-    clearTimeout(w.timer);
-    this.metrics.pending.set(this.proposals.size);
-    if (err) w.reject(err);
-    else w.resolve(value as T);
+  private failAll(err: unknown): void {
+    this.proposals.failAll(err);
+    this.confChanges.failAll(err);
+    this.reads.failAll(err);
   }
 
-  private failAll(err: unknown): void {
-    for (const map of [this.proposals, this.confChanges, this.reads] as Map<string, Waiter<unknown>>[]) {
-      for (const key of [...map.keys()]) this.settle(map, key, null, err);
-    }
+  /** Waits on `pending` for the request `key`, unless the member has stopped. */
+  private track<T>(pending: PendingRequests<T>, key: string, what: string, submit: () => void): Promise<T> {
+    if (this.stopped) return Promise.reject(new EtcdError(EtcdErrorCode.RaftInternal, 'etcdserver: server stopped', this.keyspace.index));
+    const answer = pending.wait(key, what, submit);
+    this.metrics.pending.set(this.proposals.size);
+    return answer;
   }
 
   // ---- requests ------------------------------------------------------------------------------
@@ -481,33 +485,6 @@ export class StoreNodeImpl implements StoreNode {
   }
 
   /** Registers a waiter and runs `submit`, retrying while no leader is known. */
-  private wait<T>(map: Map<string, Waiter<T>>, key: string, what: string, submit: () => void): Promise<T> {
-    if (this.stopped) return Promise.reject(new EtcdError(EtcdErrorCode.RaftInternal, 'etcdserver: server stopped', this.keyspace.index));
-    return new Promise<T>((resolve, reject) => {
-      const timeoutMs = this.opts.requestTimeoutMs ?? 5000 + 2 * this.opts.electionMs;
-      const timer = setTimeout(() => {
-        if (map.delete(key)) {
-          this.epochs.settled(key);
-          this.metrics.failed.inc();
-          reject(this.timeoutError(what));
-        }
-      }, timeoutMs);
-      const attempt = () => {
-        if (!map.has(key)) return;
-        try {
-          submit();
-          this.kick();
-        } catch (e) {
-          if (e instanceof ProposalDroppedError) setTimeout(attempt, this.opts.heartbeatMs);
-          else this.settle(map, key, null, e);
-        }
-      };
-      map.set(key, { resolve, reject, timer, retry: attempt });
-      this.metrics.pending.set(this.proposals.size);
-      attempt();
-    });
-  }
-
   propose(cmd: KvCommand | PublishCommand): Promise<KvEvent> {
     return this.proposeAny(cmd) as Promise<KvEvent>;
   }
@@ -518,7 +495,7 @@ export class StoreNodeImpl implements StoreNode {
 
   private proposeAny(cmd: KvCommand | PublishCommand | AuthCommand): Promise<unknown> {
     const id = this.nextId();
-    return this.wait(this.proposals, id, 'write', () => {
+    return this.track(this.proposals, id, 'write', () => {
       const epoch = this.raw.raft.term;
       this.raw.propose(encodeProposal({ id, cmd, epoch }));
       this.epochs.sent(id, epoch);
@@ -528,7 +505,7 @@ export class StoreNodeImpl implements StoreNode {
   readBarrier(): Promise<void> {
     const key = this.nextId();
     const ctx = Buffer.from(key);
-    return this.wait(this.reads, ctx.toString('hex'), 'quorum read', () => {
+    return this.track(this.reads, ctx.toString('hex'), 'quorum read', () => {
       if (this.leaderId === 0) throw new ProposalDroppedError('no leader is known');
       this.raw.readIndex(ctx);
     });
@@ -539,7 +516,7 @@ export class StoreNodeImpl implements StoreNode {
   private changeMembership(cc: ConfChange, member?: Member): Promise<void> {
     const requestId = this.nextId();
     const context: ConfChangeContext = { requestId, member };
-    return this.wait(this.confChanges, requestId, 'membership change', () => this.raw.proposeConfChange({ ...cc, context }));
+    return this.track(this.confChanges, requestId, 'membership change', () => this.raw.proposeConfChange({ ...cc, context }));
   }
 
   async addMember(peerURLs: string[], learner = false): Promise<Member> {
