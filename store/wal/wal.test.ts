@@ -152,3 +152,22 @@ test('a damaged snapshot file falls back to the previous one', async (t) => {
   const loaded = await snaps.loadNewest();
   assert.equal(loaded?.metadata.index, 10);
 });
+
+test('unsynced saves between synced ones read back intact (a synced save writes them again)', async (t) => {
+  const dir = await tempDir(t);
+  const { wal } = await Wal.open(dir, null, { logger: silentLogger });
+  await wal.bootstrap({ clusterId: 'c', memberId: 1 }, null);
+  for (let i = 1; i <= 30; i++) {
+    await wal.save({ term: 1, vote: 1, commit: i - 1 }, [entry(i)], true);
+    await wal.save({ term: 1, vote: 1, commit: i }, [], false);
+    if (i % 3 === 0) await wal.save({ term: 1, vote: 1, commit: i }, [], false);
+  }
+  await wal.save({ term: 1, vote: 1, commit: 30 }, [entry(31)], true);
+  const fsyncs = wal.fsyncs;
+  await wal.close();
+  const { log } = await Wal.open(dir, null, { logger: silentLogger });
+  assert.deepEqual(log.entries.map((e) => e.index), Array.from({ length: 31 }, (_, i) => i + 1));
+  assert.deepEqual(log.hardState, { term: 1, vote: 1, commit: 30 });
+  assert.equal(log.repairedBytes, 0);
+  assert.ok(fsyncs >= 31, `${fsyncs} fsyncs: every synced save is one`);
+});
