@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { Rand } from '../lib/rand.ts';
+import type { Measurement } from './types.ts';
 
 /**
  * A closed-loop HTTP load generator: `connections` keep-alive sockets, each with one request
@@ -62,6 +63,14 @@ export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
+}
+
+/** The median of repeated runs of one row (by value), noting every run's value. */
+export function medianRun(runs: Measurement[]): Measurement {
+  const sorted = [...runs].sort((a, b) => a.value - b.value);
+  const m = sorted[Math.floor(sorted.length / 2)]!;
+  const digits = m.unit === 'ms' ? 1 : 0;
+  return runs.length > 1 ? { ...m, note: `median of ${runs.length}: ${runs.map((x) => x.value.toFixed(digits)).join(', ')} ${m.unit}` } : m;
 }
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {

@@ -15,7 +15,7 @@ import { HttpKvBackend } from '../../store/client/http-backend.ts';
 import { startBackend } from '../../proxy-reloader/testing/backends.ts';
 import { httpExchange } from '../../proxy-reloader/testing/http-get.ts';
 import { startNginx } from '../../proxy-reloader/testing/nginx.ts';
-import { percentile, runLoad } from '../load.ts';
+import { medianRun, percentile, runLoad } from '../load.ts';
 import type { Progress } from '../progress.ts';
 import type { BenchSettings, Measurement, Row } from '../types.ts';
 
@@ -104,9 +104,9 @@ export async function proxySuite(settings: BenchSettings, progress: Progress): P
         progress.done(summary(m));
       }
     }
-    rows[0]!.results.berth = median(runs.direct);
-    rows[1]!.results.berth = median(runs.berth);
-    rows[1]!.results.etcd = median(runs.nginx);
+    rows[0]!.results.berth = medianRun(runs.direct);
+    rows[1]!.results.berth = medianRun(runs.berth);
+    rows[1]!.results.etcd = medianRun(runs.nginx);
 
     progress.start('proxy: key write → new upstream serving through berth proxy');
     const j = await joinLatency(kv, proxyPort, 10, 'berth');
@@ -129,12 +129,6 @@ export async function proxySuite(settings: BenchSettings, progress: Progress): P
     await rm(dir, { recursive: true, force: true });
   }
   return rows;
-}
-
-function median(ms: Measurement[]): Measurement {
-  const sorted = [...ms].sort((a, b) => a.value - b.value);
-  const m = sorted[Math.floor(sorted.length / 2)]!;
-  return ms.length > 1 ? { ...m, note: `median of ${ms.length}: ${ms.map((x) => Math.round(x.value)).join(', ')} req/s` } : m;
 }
 
 function summary(m: Measurement): string {
