@@ -42,8 +42,8 @@ export class BodyTooLarge extends Error {
 
 /**
  * Reads the whole body, failing as soon as it passes `limit` bytes (the rest is then read and
- * dropped, so the answer can still be written). Events rather than `for await`: the stream's
- * async iterator cost ~35 µs a request, a tenth of a whole PUT.
+ * dropped, so the answer can still be written). Events rather than `for await`: measured from
+ * the handler's start to the body in hand, 40 µs mean with the async iterator, 26–35 µs with events.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
