@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
-import { httpUp, startProcess, waitFor, type TestProcess } from './process.ts';
+import { GiveUp, httpUp, startProcess, waitFor, type TestProcess } from './process.ts';
 
 /** A real etcd 3.4 (v2 API enabled) on free loopback ports, with its own temp data dir. */
 export interface RealEtcd {
@@ -37,7 +37,7 @@ export async function startRealEtcd(opts: { name?: string; extraArgs?: string[] 
   };
   try {
     await waitFor(`etcd on ${url}`, async () => {
-      if (proc.child.exitCode !== null) throw new Error(`etcd exited: ${proc.output().slice(-2000)}`);
+      if (proc.child.exitCode !== null) throw new GiveUp(`etcd exited: ${proc.output().slice(-2000)}`);
       return httpUp(`${url}/v2/keys/`);
     }, 20_000);
   } catch (e) {

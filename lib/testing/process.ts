@@ -53,7 +53,13 @@ export function startProcess(cmd: string, args: string[], opts: SpawnOptions = {
   };
 }
 
-/** Polls `check` until it resolves true or `timeoutMs` passes. */
+/** Thrown from a waitFor check when waiting longer cannot help (the process exited): ends the wait at once. */
+export class GiveUp extends Error {}
+
+/**
+ * Polls `check` until it resolves true or `timeoutMs` passes. A check that throws is tried again
+ * (its last error is reported on timeout), except a GiveUp, which ends the wait at once.
+ */
 export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000, everyMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -61,6 +67,7 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
     try {
       if (await check()) return;
     } catch (e) {
+      if (e instanceof GiveUp) throw e;
       lastError = e;
     }
     await new Promise((r) => setTimeout(r, everyMs));

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, retryOnPortInUse } from './ports.ts';
-import { httpUp, startProcess, waitFor, type TestProcess } from './process.ts';
+import { GiveUp, httpUp, startProcess, waitFor, type TestProcess } from './process.ts';
 
 export type StoreKind = 'berth' | 'etcd';
 
@@ -92,7 +92,7 @@ async function startClusterOnce(kind: StoreKind, size: number, opts: ClusterOpti
   try {
     for (const m of members) {
       await waitFor(`${m.name} on ${m.clientUrl}`, async () => {
-        if (m.process.child.exitCode !== null) throw new Error(`${m.name} exited: ${m.process.output().slice(-2000)}`);
+        if (m.process.child.exitCode !== null) throw new GiveUp(`${m.name} exited: ${m.process.output().slice(-2000)}`);
         return httpUp(`${m.clientUrl}/v2/keys/`);
       }, 30_000);
     }
@@ -133,7 +133,7 @@ async function startClusterOnce(kind: StoreKind, size: number, opts: ClusterOpti
       if (!m) throw new Error(`no member ${name}`);
       m.process = startProcess(cmd, m.args);
       await waitFor(`${m.name} to come back`, async () => {
-        if (m.process.child.exitCode !== null) throw new Error(`${m.name} exited: ${m.process.output().slice(-2000)}`);
+        if (m.process.child.exitCode !== null) throw new GiveUp(`${m.name} exited: ${m.process.output().slice(-2000)}`);
         return httpUp(`${m.clientUrl}/v2/keys/`);
       }, 600_000, 20);
     },

@@ -1,7 +1,7 @@
 /** Runs a private nginx in the foreground on loopback: its own prefix, pid file, logs and temp dirs. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startProcess, waitFor, type TestProcess } from '../../lib/testing/process.ts';
+import { GiveUp, startProcess, waitFor, type TestProcess } from '../../lib/testing/process.ts';
 
 export const NGINX = '/usr/sbin/nginx';
 
@@ -42,7 +42,7 @@ ${opts.probePort ? `    server { listen 127.0.0.1:${opts.probePort}; location / 
   if (opts.probePort) {
     const port = opts.probePort;
     await waitFor('nginx up', async () => {
-      if (proc.child.exitCode !== null) throw new Error(`nginx exited: ${proc.output()}`);
+      if (proc.child.exitCode !== null) throw new GiveUp(`nginx exited: ${proc.output()}`);
       try {
         return (await fetch(`http://127.0.0.1:${port}/`)).status === 204;
       } catch {

@@ -1,7 +1,7 @@
 /** Test harness for the real-Docker suite: a store of either kind, registrator processes, reads. */
 import { resolve } from 'node:path';
 import { startRealEtcd } from '../../lib/testing/etcd.ts';
-import { startProcess, waitFor, type TestProcess } from '../../lib/testing/process.ts';
+import { GiveUp, startProcess, waitFor, type TestProcess } from '../../lib/testing/process.ts';
 import { startCluster, type StoreKind } from '../../lib/testing/store-cluster.ts';
 
 const berthBin = resolve(import.meta.dirname, '../../bin/berth');
@@ -43,7 +43,7 @@ export async function startRegistrator(url: string, args: string[], env: NodeJS.
     env: { ...process.env, BERTH_LOG_LEVEL: 'info', ...env },
   });
   await waitFor('registrator to follow docker events', () => {
-    if (proc.child.exitCode !== null) throw new Error(`registrator exited ${proc.child.exitCode}: ${proc.output().slice(-2000)}`);
+    if (proc.child.exitCode !== null) throw new GiveUp(`registrator exited ${proc.child.exitCode}: ${proc.output().slice(-2000)}`);
     return proc.output().includes('following docker events');
   }, 20_000, 20);
   return proc;

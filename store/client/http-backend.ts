@@ -33,6 +33,7 @@ export interface HttpKvBackendOptions {
 
 /** The request never reached a server: safe to send elsewhere, whatever it was. */
 class NotSentError extends Error {}
+
 /** The server or the network failed mid-request: only idempotent requests may be resent. */
 class TransportError extends Error {}
 
@@ -40,6 +41,13 @@ interface RawResponse {
   status: number;
   headers: IncomingMessage['headers'];
   body: string;
+}
+
+/** An endpoint as a URL; `host:port` means http://host:port, as etcdctl takes it. */
+export function endpointUrl(e: string): URL {
+  const u = new URL(e.includes('://') ? e : `http://${e}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`${e}: endpoints are http:// or https:// URLs`);
+  return u;
 }
 
 export class HttpKvBackend implements KvBackend {
@@ -56,11 +64,7 @@ export class HttpKvBackend implements KvBackend {
 
   constructor(private readonly opts: HttpKvBackendOptions) {
     if (opts.endpoints.length === 0) throw new TypeError('HttpKvBackend needs at least one endpoint');
-    this.endpoints = opts.endpoints.map((e) => {
-      const u = new URL(e.includes('://') ? e : `http://${e}`);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`${e}: endpoints are http:// or https:// URLs`);
-      return u;
-    });
+    this.endpoints = opts.endpoints.map(endpointUrl);
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.retries = opts.retries ?? 3;
     this.logger = opts.logger ?? silentLogger;
@@ -117,31 +121,33 @@ export class HttpKvBackend implements KvBackend {
    * fails ends those polls with a transport error, and each watch resumes elsewhere from its index.
    */
   private probeWhileWaiting(base: URL, req: ClientRequest): void {
-    let w = this.waiting.get(base.href);
-    if (!w) {
-      const polls = new Set<ClientRequest>();
-      let probing = false;
-      const timer = setInterval(() => {
-        if (probing) return;
-        probing = true;
-        this.exchange(base, 'GET', '/version', undefined, this.timeoutMs)
-          .catch((e: Error) => {
-            for (const r of polls) r.destroy(new Error(`${base.host} stopped answering during a watch (${e.message})`));
-          })
-          .finally(() => (probing = false));
-      }, this.timeoutMs);
-      timer.unref();
-      w = { polls, timer };
-      this.waiting.set(base.href, w);
-    }
-    const { polls, timer } = w;
-    polls.add(req);
+    const w = this.waiting.get(base.href) ?? this.startProbing(base);
+    w.polls.add(req);
     req.once('close', () => {
-      polls.delete(req);
-      if (polls.size > 0) return;
-      clearInterval(timer);
+      w.polls.delete(req);
+      if (w.polls.size > 0) return;
+      clearInterval(w.timer);
       this.waiting.delete(base.href);
     });
+  }
+
+  /** The probe timer for `base`: a failed /version ends every poll waiting on it. */
+  private startProbing(base: URL): { polls: Set<ClientRequest>; timer: NodeJS.Timeout } {
+    const polls = new Set<ClientRequest>();
+    let probing = false;
+    const timer = setInterval(() => {
+      if (probing) return;
+      probing = true;
+      this.exchange(base, 'GET', '/version', undefined, this.timeoutMs)
+        .catch((e: Error) => {
+          for (const r of polls) r.destroy(new Error(`${base.host} stopped answering during a watch (${e.message})`));
+        })
+        .finally(() => (probing = false));
+    }, this.timeoutMs);
+    timer.unref();
+    const w = { polls, timer };
+    this.waiting.set(base.href, w);
+    return w;
   }
 
   /** Sends with failover; `idempotent` decides whether a failed-in-flight request is resent. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, retryOnPortInUse } from '../../lib/testing/ports.ts';
-import { httpUp, startProcess, waitFor, type TestProcess } from '../../lib/testing/process.ts';
+import { GiveUp, httpUp, startProcess, waitFor, type TestProcess } from '../../lib/testing/process.ts';
 import { PeerRelay } from './relay.ts';
 
 export interface RelayedMember {
@@ -66,12 +66,11 @@ export class RelayedCluster {
     try {
       // Every poll looks at every member: one that exited (say, on a port taken meanwhile) fails
       // the start at once, with its reason, instead of leaving the others waiting for a quorum.
-      for (const deadline = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 50))) {
+      await waitFor('every member to answer', async () => {
         const exited = c.members.find((m) => m.process.child.exitCode !== null);
-        if (exited) throw new Error(`${exited.name} exited: ${exited.process.output().slice(-2000)}`);
-        if ((await Promise.all(c.members.map((m) => httpUp(`${m.clientUrl}/health`)))).every(Boolean)) break;
-        if (Date.now() > deadline) throw new Error('timed out after 30000 ms waiting for every member to answer');
-      }
+        if (exited) throw new GiveUp(`${exited.name} exited: ${exited.process.output().slice(-2000)}`);
+        return (await Promise.all(c.members.map((m) => httpUp(`${m.clientUrl}/health`)))).every(Boolean);
+      }, 30_000);
       const res = await fetch(`${c.members[0]!.clientUrl}/v2/members`);
       const { members } = (await res.json()) as { members: { id: string; name: string }[] };
       for (const m of c.members) m.id = parseInt(members.find((x) => x.name === m.name)!.id, 16);
@@ -85,7 +84,7 @@ export class RelayedCluster {
 
   private async waitUp(m: RelayedMember): Promise<void> {
     await waitFor(`${m.name} to answer`, async () => {
-      if (m.process.child.exitCode !== null) throw new Error(`${m.name} exited: ${m.process.output().slice(-2000)}`);
+      if (m.process.child.exitCode !== null) throw new GiveUp(`${m.name} exited: ${m.process.output().slice(-2000)}`);
       return httpUp(`${m.clientUrl}/health`);
     }, 30_000);
   }

@@ -318,7 +318,8 @@ export class StoreNodeImpl implements StoreNode {
     }
     for (const e of pending) this.applyEntry(e);
     for (const id of this.epochs.takeLost()) this.proposals.retry(id);
-    this.expiry.keysChanged();
+    // TTLs change only with applied entries or a snapshot; most Readies (ticks, answers) have neither.
+    if (rd.committedEntries.length > 0 || rd.snapshot) this.expiry.keysChanged();
     this.metrics.committed.set(this.raw.status().hardState.commit);
     this.metrics.applied.set(this.appliedIndex);
     for (const rs of rd.readStates) this.readyReads.push({ index: rs.index, key: Buffer.from(rs.requestCtx).toString('hex') });
@@ -365,21 +366,21 @@ export class StoreNodeImpl implements StoreNode {
     const p = decodeProposal(e.data);
     // A copy that crossed a leader change is skipped on every member; its proposer sends it again.
     if (!this.epochs.shouldApply(e.term, p.id, p.epoch)) return;
-    const waiter = this.proposals.has(p.id);
+    const awaited = this.proposals.has(p.id);
     if (p.cmd.op === 'publish') {
       const m = this.registry.get(p.cmd.memberId);
       if (m) this.registry.upsert({ ...m, name: p.cmd.name, clientURLs: p.cmd.clientURLs });
-      if (waiter) this.proposals.settle(p.id, { action: 'set', node: { key: '/', dir: true, expireAtMs: null, modifiedIndex: 0, createdIndex: 0 }, etcdIndex: this.keyspace.index }, null);
+      if (awaited) this.proposals.settle(p.id, { action: 'set', node: { key: '/', dir: true, expireAtMs: null, modifiedIndex: 0, createdIndex: 0 }, etcdIndex: this.keyspace.index }, null);
       return;
     }
     let result: KvEvent | KvEvent[] | AuthResult;
     try {
       result = isAuthCommand(p.cmd) ? this.auth.apply(p.cmd) : this.keyspace.apply(p.cmd);
     } catch (err) {
-      if (waiter) this.proposals.settle(p.id, null, err);
+      if (awaited) this.proposals.settle(p.id, null, err);
       return;
     }
-    if (waiter) this.proposals.settle(p.id, Array.isArray(result) ? result[0]! : result, null);
+    if (awaited) this.proposals.settle(p.id, Array.isArray(result) ? result[0]! : result, null);
   }
 
   private applyConfChange(e: Entry): void {
@@ -467,7 +468,7 @@ export class StoreNodeImpl implements StoreNode {
 
   /** Waits on `pending` for the request `key`, unless the member has stopped. */
   private track<T>(pending: PendingRequests<T>, key: string, what: string, submit: () => void): Promise<T> {
-    if (this.stopped) return Promise.reject(new EtcdError(EtcdErrorCode.RaftInternal, 'etcdserver: server stopped', this.keyspace.index));
+    if (this.stopped) return Promise.reject(this.stoppedError());
     const answer = pending.wait(key, what, submit);
     this.metrics.pending.set(this.proposals.size);
     return answer;
@@ -480,11 +481,14 @@ export class StoreNodeImpl implements StoreNode {
     return this.idPrefix + (++this.seq).toString(36);
   }
 
+  private stoppedError(): EtcdError {
+    return new EtcdError(EtcdErrorCode.RaftInternal, 'etcdserver: server stopped', this.keyspace.index);
+  }
+
   private timeoutError(what: string): EtcdError {
     return new EtcdError(EtcdErrorCode.RaftInternal, `etcdserver: request timed out (${what})`, this.keyspace.index);
   }
 
-  /** Registers a waiter and runs `submit`, retrying while no leader is known. */
   propose(cmd: KvCommand | PublishCommand): Promise<KvEvent> {
     return this.proposeAny(cmd) as Promise<KvEvent>;
   }
@@ -588,7 +592,7 @@ export class StoreNodeImpl implements StoreNode {
     this.expiry.stop();
     this.kick();
     await this.loopDone;
-    this.failAll(new EtcdError(EtcdErrorCode.RaftInternal, 'etcdserver: server stopped', this.keyspace.index));
+    this.failAll(this.stoppedError());
     await this.transport?.stop();
     await this.wal.close();
   }

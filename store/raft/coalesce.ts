@@ -32,14 +32,15 @@ export function coalesceMessages(msgs: Message[], maxBytes = MAX_COALESCED_ENTRY
   let bytes = 0;
   for (const m of msgs) {
     const prev = out[out.length - 1];
-    if (prev && continues(prev, m) && bytes + entryBytes(m) <= maxBytes) {
+    const size = entryBytes(m);
+    if (prev && continues(prev, m) && bytes + size <= maxBytes) {
       out[out.length - 1] = { ...prev, entries: m.entries.length > 0 ? [...prev.entries, ...m.entries] : prev.entries, commit: Math.max(prev.commit, m.commit) };
-      bytes += entryBytes(m);
+      bytes += size;
     } else if (prev && positiveAnswers(prev, m)) {
       if (m.index >= prev.index) out[out.length - 1] = m;
     } else {
       out.push(m);
-      bytes = entryBytes(m);
+      bytes = size;
     }
   }
   return out;

@@ -37,12 +37,9 @@ export class RaftHarness {
   }
 
   isolate(id: NodeId): void {
-    for (const other of this.nodes.keys()) {
-      if (other === id) continue;
-      this.cut.add(`${id}>${other}`);
-      this.cut.add(`${other}>${id}`);
-    }
+    this.partition([id], [...this.nodes.keys()].filter((other) => other !== id));
   }
+
 
   /** Cuts every link between members of different groups. */
   partition(...groups: NodeId[][]): void {

@@ -10,8 +10,7 @@ import { basicAuthHeader } from './auth-testing/probe.ts';
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 20_000);
 const CONCURRENCY = 24;
 const SECRET_MARK = 'SECRET-VALUE-';
-const basic = basicAuthHeader;
-const ROOT = { authorization: basic('root', 'rootpw') };
+const ROOT = { authorization: basicAuthHeader('root', 'rootpw') };
 
 /** 5xx answers etcd itself gives: no leader (/health), raft errors as etcd JSON (300/301). */
 function isEtcdOwn5xx(req: FuzzRequest, a: FuzzAnswer): boolean {

@@ -8,6 +8,7 @@
  *   berth ctl -u root:secret auth enable
  */
 import { parseConfig, type FlagSpec } from '../../../lib/config.ts';
+import { endpointUrl } from '../http-backend.ts';
 import { PlainRequestError, clusterErrorReport, plainRequest, readStdinLine, type FetchInit } from './request.ts';
 
 /** The top-level commands this file handles. */
@@ -34,7 +35,7 @@ interface RoleJSON {
 async function call(c: AuthConn, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }> {
   let lastError: PlainRequestError | undefined;
   for (const ep of c.endpoints) {
-    const url = `${(ep.includes('://') ? ep : `http://${ep}`).replace(/\/$/, '')}${path}`;
+    const url = `${endpointUrl(ep).href.replace(/\/$/, '')}${path}`;
     try {
       const r = await plainRequest(url, c.init, { method, json: body, timeoutMs: c.timeoutMs });
       let json: unknown = null;

@@ -80,11 +80,10 @@ function randomBody(r: Rand, contentType: string): Buffer {
 function headersFor(r: Rand, identity: Identity, contentType: string): Record<string, string> {
   const h: Record<string, string> = {};
   if (contentType) h['content-type'] = contentType;
-  const basic = basicAuthHeader;
-  if (identity === 'root') h.authorization = basic('root', 'rootpw');
-  if (identity === 'pub') h.authorization = basic('pub', 'pubpw');
-  if (identity === 'wrong-password') h.authorization = basic('pub', 'nope');
-  if (identity === 'unknown-user') h.authorization = basic('mallory', 'pubpw');
+  if (identity === 'root') h.authorization = basicAuthHeader('root', 'rootpw');
+  if (identity === 'pub') h.authorization = basicAuthHeader('pub', 'pubpw');
+  if (identity === 'wrong-password') h.authorization = basicAuthHeader('pub', 'nope');
+  if (identity === 'unknown-user') h.authorization = basicAuthHeader('mallory', 'pubpw');
   if (identity === 'garbage-header') h.authorization = r.pick(['Basic', 'Basic !!!', 'Bearer x', 'basic cm9vdA==', 'Basic ' + Buffer.from('root').toString('base64')]);
   if (r.chance(0.05)) h['x-forwarded-for'] = '10.0.0.' + r.int(255);
   if (r.chance(0.03)) h['x-long'] = 'z'.repeat(r.range(1000, 20000));
