@@ -106,13 +106,9 @@ export class Keyspace implements KeyspaceApi {
   }
 
   private set(key: string, dir: boolean, value: string, expireAt: number | null, refresh: boolean): KvEvent {
-    let existing: TreeNode | null = null;
-    try {
-      existing = this.lookup(key);
-    } catch (e) {
-      if (!(e instanceof EtcdError) || e.errorCode !== EtcdErrorCode.KeyNotFound || refresh) throw e;
-    }
-    if (refresh && existing) value = existing.value;
+    // Most sets make a new key: finding it missing must not cost an error (and its stack).
+    const existing = refresh ? this.lookup(key) : this.find(key);
+    if (refresh) value = existing!.value;
     const prevView = existing ? existing.view(false, false, false) : undefined;
     const e = this.create(key, dir, value, false, true, expireAt, 'set');
     if (prevView) e.prevNode = prevView;
@@ -269,12 +265,20 @@ export class Keyspace implements KeyspaceApi {
 
   /** The node at `key`: 100 when missing, 104 when a file stands where a directory should. */
   private lookup(key: string): TreeNode {
+    return this.find(key, true)!;
+  }
+
+  /** The node at `key`, or null when missing (and not `mustExist`); 104 as lookup(). */
+  private find(key: string, mustExist = false): TreeNode | null {
     const path = cleanKey(key);
     let n = this.root;
     for (const name of segments(path)) {
       if (!n.children) throw new EtcdError(EtcdErrorCode.NotDir, n.path, this.currentIndex);
       const child = n.children.get(name);
-      if (!child) throw new EtcdError(EtcdErrorCode.KeyNotFound, joinKey(n.path, name), this.currentIndex);
+      if (!child) {
+        if (mustExist) throw new EtcdError(EtcdErrorCode.KeyNotFound, joinKey(n.path, name), this.currentIndex);
+        return null;
+      }
       n = child;
     }
     return n;

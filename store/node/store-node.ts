@@ -264,7 +264,10 @@ export class StoreNodeImpl implements StoreNode {
   private kick(): void {
     const w = this.wake;
     this.wake = null;
-    w?.();
+    // After this turn's I/O, not in a microtask: every request already read then joins the
+    // next Ready and shares its (blocking) durable write. A microtask wake made a Ready per
+    // request: 4,400 PUTs/s at 16 connections instead of 13,000.
+    if (w) setImmediate(w);
   }
 
   private async loop(): Promise<void> {
@@ -301,13 +304,12 @@ export class StoreNodeImpl implements StoreNode {
     // disk: those promise something about this member's durable state.
     const [early, late] = this.state === StateType.Leader ? partitionMessages(rd.messages, isReplication) : [[], rd.messages];
     this.sendMessages(early);
-    // Entries below the first new one were made durable by earlier Readies; committed ones can
-    // be applied (and their writers answered) during this fsync instead of after it.
+    // Entries below the first new one were made durable by earlier Readies; committed ones are
+    // applied (and their writers answered) before this Ready's write, which blocks.
     const firstNew = rd.entries[0]?.index ?? Infinity;
     const [durable, pending] = rd.snapshot ? [[], rd.committedEntries] : partitionEntries(rd.committedEntries, firstNew);
-    const saving = this.wal.save(rd.hardState, rd.entries, rd.mustSync);
     for (const e of durable) this.applyEntry(e);
-    await saving;
+    await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
     this.storage.append(rd.entries);
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     this.sendMessages(late);
@@ -320,7 +322,7 @@ export class StoreNodeImpl implements StoreNode {
     for (const id of this.epochs.takeLost()) this.proposals.retry(id);
     // TTLs change only with applied entries or a snapshot; most Readies (ticks, answers) have neither.
     if (rd.committedEntries.length > 0 || rd.snapshot) this.expiry.keysChanged();
-    this.metrics.committed.set(this.raw.status().hardState.commit);
+    this.metrics.committed.set(this.raw.basicStatus().hardState.commit);
     this.metrics.applied.set(this.appliedIndex);
     for (const rs of rd.readStates) this.readyReads.push({ index: rs.index, key: Buffer.from(rs.requestCtx).toString('hex') });
     this.releaseReads();
@@ -345,7 +347,7 @@ export class StoreNodeImpl implements StoreNode {
     if (lead !== this.leaderId) {
       if (lead !== 0) this.metrics.leaderChanges.inc();
       this.leaderSince = new Date();
-      this.logger.info({ leader: lead ? lead.toString(16) : 'none', term: this.raw.status().hardState.term }, lead ? 'leader changed' : 'lost the leader');
+      this.logger.info({ leader: lead ? lead.toString(16) : 'none', term: this.raw.basicStatus().hardState.term }, lead ? 'leader changed' : 'lost the leader');
     }
     this.leaderId = lead;
     this.state = state;
@@ -554,7 +556,7 @@ export class StoreNodeImpl implements StoreNode {
   // ---- views ---------------------------------------------------------------------------------
 
   status(): NodeStatus {
-    const st = this.raw.status();
+    const st = this.raw.basicStatus();
     return {
       id: this.id,
       name: this.opts.name,

@@ -48,6 +48,7 @@ export class Raft {
   state: StateType = StateType.Follower;
   readonly log: RaftLog;
   prs = new Map<NodeId, Progress>();
+  private voterIds: NodeId[] = [];
   msgs: Message[] = [];
   readStates: ReadState[] = [];
   leadTransferee: NodeId = 0;
@@ -98,10 +99,12 @@ export class Raft {
     for (const id of cs.voters) this.prs.set(id, old.get(id) ?? new Progress(next, false, this.cfg.maxInflightMsgs));
     for (const id of cs.learners) this.prs.set(id, old.get(id) ?? new Progress(next, true, this.cfg.maxInflightMsgs));
     for (const [id, pr] of this.prs) pr.isLearner = cs.learners.includes(id);
+    this.voterIds = [...this.prs].filter(([, pr]) => !pr.isLearner).map(([id]) => id);
   }
 
-  private voters(): NodeId[] {
-    return [...this.prs].filter(([, pr]) => !pr.isLearner).map(([id]) => id);
+  /** Only applyConfState changes who votes; maybeCommit asks on every append. */
+  private voters(): readonly NodeId[] {
+    return this.voterIds;
   }
 
   private quorum(): number {

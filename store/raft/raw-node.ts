@@ -159,9 +159,14 @@ export class RawNode implements RawNodeApi {
     if (lastStable) log.stableTo(lastStable.index, lastStable.term);
   }
 
+  basicStatus(): RaftStatus {
+    const r = this.raft;
+    return { id: r.id, hardState: r.hardState(), softState: this.softState(), applied: r.log.applied, leadTransferee: r.leadTransferee };
+  }
+
   status(): RaftStatus {
     const r = this.raft;
-    const s: RaftStatus = { id: r.id, hardState: r.hardState(), softState: this.softState(), applied: r.log.applied, leadTransferee: r.leadTransferee };
+    const s = this.basicStatus();
     if (r.state === StateType.Leader) {
       const progress = new Map<NodeId, ProgressView>();
       for (const [id, pr] of r.prs) progress.set(id, pr.view());

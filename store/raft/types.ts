@@ -203,4 +203,6 @@ export interface RawNodeApi {
   ready(): Ready;
   advance(rd: Ready): void;
   status(): RaftStatus;
+  /** status() without the leader's progress map: cheap enough for every request. */
+  basicStatus(): RaftStatus;
 }

@@ -1,7 +1,7 @@
 /**
  * Peer messages over persistent TCP connections: one outbound connection per peer carrying
- * length-prefixed msgpack frames, each frame a batch of the messages queued for that peer in
- * one turn of the event loop. Each connection opens with a handshake naming the cluster and
+ * length-prefixed msgpack frames, each frame a batch of the messages one `send()` has for that
+ * peer. Each connection opens with a handshake naming the cluster and
  * the sender; a peer from another cluster is refused. Snapshots travel on their own short-lived
  * connection so heartbeats never wait behind them.
  *
@@ -83,7 +83,6 @@ class PeerLink {
   private socket: Socket | null = null;
   private connected = false;
   private queue: Message[] = [];
-  private flushScheduled = false;
   private backoffMs = 50;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -110,7 +109,7 @@ class PeerLink {
       this.wasUp = true;
       this.backoffMs = 50;
       s.write(encodeFrame(this.t.handshake()));
-      this.scheduleFlush();
+      this.flush();
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
       // Only a refusal proves the process is gone; a timeout may be a partition.
@@ -149,21 +148,16 @@ class PeerLink {
     }
     if (m.type === MessageType.MsgHeartbeat && this.heartbeatSentAt === 0) this.heartbeatSentAt = performance.now();
     this.queue.push(m);
-    this.scheduleFlush();
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (!this.connected || !this.socket || this.queue.length === 0) return;
-      const batch = this.queue;
-      this.queue = [];
-      this.t.framesSent++;
-      this.socket.write(encodeFrame(coalesceMessages(batch)));
-      this.stats.success += batch.length;
-    });
+  /** Writes what is queued as one frame. */
+  flush(): void {
+    if (!this.connected || !this.socket || this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.t.framesSent++;
+    this.socket.write(encodeFrame(coalesceMessages(batch)));
+    this.stats.success += batch.length;
   }
 
   heartbeatAnswered(): void {
@@ -302,16 +296,26 @@ export class TcpPeerTransport implements PeerTransport {
     this.o.onMessage(m);
   }
 
+  /**
+   * Each peer's messages go out as one frame before this returns: the node may block on its own
+   * durable write next, and the followers should be writing theirs meanwhile.
+   */
   send(msgs: Message[]): void {
+    const touched = new Set<PeerLink>();
     for (const m of msgs) {
       if (m.type === MessageType.MsgSnap) {
         this.sendSnapshot(m);
         continue;
       }
       const link = this.links.get(m.to);
-      if (link) link.send(m);
-      else this.reportUnreachable(m.to);
+      if (!link) {
+        this.reportUnreachable(m.to);
+        continue;
+      }
+      link.send(m);
+      touched.add(link);
     }
+    for (const link of touched) link.flush();
   }
 
   /** A snapshot on its own connection; reports success once it is fully written. */

@@ -1,7 +1,7 @@
 /**
  * The write-ahead log: segment files `<seq>-<firstIndex>.wal` of framed records (record.ts)
- * in `<data-dir>/wal`. `save()` writes a Ready's hard state and entries with one write and one
- * fsync, so every write waiting on that Ready shares it (group commit). `open()` replays the
+ * in `<data-dir>/wal`. `save()` writes a Ready's hard state and entries with one durable write,
+ * so every client write waiting on that Ready shares it (group commit). `open()` replays the
  * log, cutting off a torn tail with a warning that says how many bytes went.
  *
  * A new segment is extended to its full size up front (sparse, as etcd preallocates), so an
@@ -9,7 +9,7 @@
  * each fsync ~25% cheaper. Replay reads the zeros after the last record as free space, not
  * damage; closing or rolling over a segment trims them.
  */
-import { constants } from 'node:fs';
+import { constants, writeSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
@@ -84,8 +84,7 @@ export class Wal {
   private fh: FileHandle | null = null;
   /**
    * The same segment opened O_DSYNC: a write through it returns once durable, so a synced save
-   * is one trip through libuv's thread pool instead of two (write, then fdatasync). Measured in
-   * the server, the second trip cost ~45 µs of a ~450 µs single-connection PUT.
+   * is one syscall instead of two (write, then fdatasync).
    */
   private dsyncFh: FileHandle | null = null;
   private readonly unsynced = new UnsyncedTail();
@@ -217,7 +216,12 @@ export class Wal {
   }
 
   /**
-   * Persists one Ready: its hard state and entries in one write, then one fsync when `sync`.
+   * Persists one Ready: its hard state and entries in one write, durable before this returns
+   * when `sync`. The write blocks the event loop instead of going through libuv's thread pool:
+   * measured here, a 300 B O_DSYNC pwrite takes 92 µs p50 from the main thread against 112 µs
+   * as a FileHandle write, and the node answers 20% more single-connection PUTs. The node wakes
+   * its Ready loop after each turn's I/O, so every request that arrived meanwhile shares the
+   * next write (group commit).
    */
   async save(hardState: HardState | undefined, entries: Entry[], sync: boolean): Promise<void> {
     if (!this.fh) await this.cut();
@@ -230,9 +234,9 @@ export class Wal {
     const data = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
     if (sync) {
       const w = this.unsynced.cover(this.size, data);
-      await this.writeDurably(w.data, w.offset);
+      this.writeDurably(w.data, w.offset);
     } else {
-      await this.fh!.write(data, 0, data.length, this.size);
+      writeSync(this.fh!.fd, data, 0, data.length, this.size);
       this.unsynced.wrote(this.size, data);
       if (this.unsynced.bytes > MAX_UNSYNCED_BYTES) await this.syncAll();
     }
@@ -241,9 +245,9 @@ export class Wal {
     if (this.size >= this.segmentBytes) await this.cut();
   }
 
-  private async writeDurably(data: Buffer, offset: number): Promise<void> {
+  private writeDurably(data: Buffer, offset: number): void {
     const t0 = performance.now();
-    await this.dsyncFh!.write(data, 0, data.length, offset);
+    writeSync(this.dsyncFh!.fd, data, 0, data.length, offset);
     this.fsyncs++;
     const ms = performance.now() - t0;
     this.opts.fsyncHistogram?.observe(ms / 1000);
