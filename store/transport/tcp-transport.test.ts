@@ -62,3 +62,30 @@ test('the peer port delivers only from members of this cluster', { timeout: 30_0
   assert.equal(spoofed, false, 'a member connection was dropped');
   assert.equal(received.filter((m) => m.term === 77).length, 0, 'a message claiming another sender was delivered');
 });
+
+// The node may block on its own durable write right after send(): a frame left for a later
+// turn of the event loop would reach the followers only after that write.
+test('send() writes each peer one frame before it returns', { timeout: 30_000 }, async (t) => {
+  const [portA, portB] = [await freePort(), await freePort()];
+  const received: Message[] = [];
+  const mk = (id: number, port: number, onMessage: (m: Message) => void) =>
+    new TcpPeerTransport({ selfId: id, clusterId: 'c1', listenUrls: [`http://127.0.0.1:${port}`], logger: silentLogger, onMessage, onUnreachable: () => {}, onSnapshotStatus: () => {}, onPeerDown: () => {} });
+  const a = mk(1, portA, (m) => received.push(m));
+  const b = mk(2, portB, () => {});
+  t.after(async () => {
+    await a.stop();
+    await b.stop();
+  });
+  await Promise.all([a.ready(), b.ready()]);
+  a.addPeer(2, [`http://127.0.0.1:${portB}`]);
+  b.addPeer(1, [`http://127.0.0.1:${portA}`]);
+  await waitFor('member 2 connected to member 1', () => {
+    b.send([heartbeat(2, 1)]);
+    return received.length > 0;
+  }, 10_000, 100);
+
+  const frames = b.framesSent;
+  b.send([heartbeat(2, 1, 5), heartbeat(2, 1, 6), heartbeat(2, 1, 7)]);
+  assert.equal(b.framesSent - frames, 1, 'three messages for one peer went out as one frame, at once');
+  await waitFor('the three heartbeats', () => [5, 6, 7].every((term) => received.some((m) => m.term === term)), 10_000, 10);
+});

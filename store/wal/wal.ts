@@ -217,13 +217,12 @@ export class Wal {
 
   /**
    * Persists one Ready: its hard state and entries in one write, durable before this returns
-   * when `sync`. The write blocks the event loop instead of going through libuv's thread pool:
-   * measured here, a 300 B O_DSYNC pwrite takes 92 µs p50 from the main thread against 112 µs
-   * as a FileHandle write, and the node answers 20% more single-connection PUTs. The node wakes
-   * its Ready loop after each turn's I/O, so every request that arrived meanwhile shares the
-   * next write (group commit).
+   * when `sync`. By default the write blocks the event loop rather than go through libuv's
+   * thread pool: measured here, a 300 B O_DSYNC pwrite takes 92 µs p50 from the main thread
+   * against 112 µs as a FileHandle write, and a single node answers 20% more one-connection
+   * PUTs. `inBackground` uses the thread pool, for a caller with work to do meanwhile.
    */
-  async save(hardState: HardState | undefined, entries: Entry[], sync: boolean): Promise<void> {
+  async save(hardState: HardState | undefined, entries: Entry[], sync: boolean, inBackground = false): Promise<void> {
     if (!this.fh) await this.cut();
     const bufs: Buffer[] = entries.map(encodeEntry);
     if (hardState) {
@@ -234,7 +233,7 @@ export class Wal {
     const data = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
     if (sync) {
       const w = this.unsynced.cover(this.size, data);
-      this.writeDurably(w.data, w.offset);
+      await this.writeDurably(w.data, w.offset, inBackground);
     } else {
       writeSync(this.fh!.fd, data, 0, data.length, this.size);
       this.unsynced.wrote(this.size, data);
@@ -245,9 +244,10 @@ export class Wal {
     if (this.size >= this.segmentBytes) await this.cut();
   }
 
-  private writeDurably(data: Buffer, offset: number): void {
+  private async writeDurably(data: Buffer, offset: number, inBackground: boolean): Promise<void> {
     const t0 = performance.now();
-    writeSync(this.dsyncFh!.fd, data, 0, data.length, offset);
+    if (inBackground) await this.dsyncFh!.write(data, 0, data.length, offset);
+    else writeSync(this.dsyncFh!.fd, data, 0, data.length, offset);
     this.fsyncs++;
     const ms = performance.now() - t0;
     this.opts.fsyncHistogram?.observe(ms / 1000);
