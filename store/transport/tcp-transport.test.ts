@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { silentLogger } from '../../lib/log.ts';
@@ -29,7 +29,8 @@ function intrude(port: number, handshake: unknown, msg: Message): Promise<boolea
   });
 }
 
-test('the peer port delivers only from members of this cluster', { timeout: 30_000 }, async (t) => {
+/** Members 1 (a) and 2 (b) of cluster c1, each knowing the other; `a` records what it receives. */
+async function twoMembers(t: TestContext): Promise<{ a: TcpPeerTransport; b: TcpPeerTransport; portA: number; received: Message[] }> {
   const [portA, portB] = [await freePort(), await freePort()];
   const received: Message[] = [];
   const mk = (id: number, port: number, onMessage: (m: Message) => void) =>
@@ -43,6 +44,11 @@ test('the peer port delivers only from members of this cluster', { timeout: 30_0
   await Promise.all([a.ready(), b.ready()]);
   a.addPeer(2, [`http://127.0.0.1:${portB}`]);
   b.addPeer(1, [`http://127.0.0.1:${portA}`]);
+  return { a, b, portA, received };
+}
+
+test('the peer port delivers only from members of this cluster', { timeout: 30_000 }, async (t) => {
+  const { b, portA, received } = await twoMembers(t);
 
   // A member of the cluster gets through.
   await waitFor('a heartbeat from member 2', () => {
@@ -66,19 +72,7 @@ test('the peer port delivers only from members of this cluster', { timeout: 30_0
 // The node may block on its own durable write right after send(): a frame left for a later
 // turn of the event loop would reach the followers only after that write.
 test('send() writes each peer one frame before it returns', { timeout: 30_000 }, async (t) => {
-  const [portA, portB] = [await freePort(), await freePort()];
-  const received: Message[] = [];
-  const mk = (id: number, port: number, onMessage: (m: Message) => void) =>
-    new TcpPeerTransport({ selfId: id, clusterId: 'c1', listenUrls: [`http://127.0.0.1:${port}`], logger: silentLogger, onMessage, onUnreachable: () => {}, onSnapshotStatus: () => {}, onPeerDown: () => {} });
-  const a = mk(1, portA, (m) => received.push(m));
-  const b = mk(2, portB, () => {});
-  t.after(async () => {
-    await a.stop();
-    await b.stop();
-  });
-  await Promise.all([a.ready(), b.ready()]);
-  a.addPeer(2, [`http://127.0.0.1:${portB}`]);
-  b.addPeer(1, [`http://127.0.0.1:${portA}`]);
+  const { b, received } = await twoMembers(t);
   await waitFor('member 2 connected to member 1', () => {
     b.send([heartbeat(2, 1)]);
     return received.length > 0;
