@@ -1,5 +1,12 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/** What the gauges below read when scraped (nothing on the write path keeps them current). */
+export interface NodeReadings {
+  pending(): number;
+  committed(): number;
+  applied(): number;
+}
+
 /** The node's metrics under etcd's names (dashboards built for etcd read them unchanged). */
 export class NodeMetrics {
   readonly hasLeader: Gauge;
@@ -13,14 +20,14 @@ export class NodeMetrics {
   readonly snapshotSave: Histogram;
   readonly peerRtt: Histogram<'To'>;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, read: NodeReadings) {
     const registers = [registry];
     this.hasLeader = new Gauge({ name: 'etcd_server_has_leader', help: 'Whether or not a leader exists. 1 is existence, 0 is not.', registers });
     this.isLeader = new Gauge({ name: 'etcd_server_is_leader', help: 'Whether or not this member is a leader. 1 if is, 0 otherwise.', registers });
     this.leaderChanges = new Counter({ name: 'etcd_server_leader_changes_seen_total', help: 'The number of leader changes seen.', registers });
-    this.committed = new Gauge({ name: 'etcd_server_proposals_committed_total', help: 'The total number of consensus proposals committed.', registers });
-    this.applied = new Gauge({ name: 'etcd_server_proposals_applied_total', help: 'The total number of consensus proposals applied.', registers });
-    this.pending = new Gauge({ name: 'etcd_server_proposals_pending', help: 'The current number of pending proposals to commit.', registers });
+    this.committed = new Gauge({ name: 'etcd_server_proposals_committed_total', help: 'The total number of consensus proposals committed.', registers, collect() { this.set(read.committed()); } });
+    this.applied = new Gauge({ name: 'etcd_server_proposals_applied_total', help: 'The total number of consensus proposals applied.', registers, collect() { this.set(read.applied()); } });
+    this.pending = new Gauge({ name: 'etcd_server_proposals_pending', help: 'The current number of pending proposals to commit.', registers, collect() { this.set(read.pending()); } });
     this.failed = new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers });
     this.fsync = new Histogram({
       name: 'etcd_disk_wal_fsync_duration_seconds',

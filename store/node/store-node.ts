@@ -108,7 +108,11 @@ export class StoreNodeImpl implements StoreNode {
 
   private constructor(private readonly opts: StoreNodeOptions) {
     this.snaps = new SnapshotFiles(join(opts.dataDir, 'snap'), opts.logger);
-    this.metrics = new NodeMetrics(opts.metrics);
+    this.metrics = new NodeMetrics(opts.metrics, {
+      pending: () => this.proposals.size,
+      committed: () => this.raw?.basicStatus().hardState.commit ?? 0, // raw exists once open() ran
+      applied: () => this.appliedIndex,
+    });
     const pending: PendingRequestsOptions = {
       timeoutMs: opts.requestTimeoutMs ?? 5000 + 2 * opts.electionMs,
       retryMs: opts.heartbeatMs,
@@ -117,7 +121,6 @@ export class StoreNodeImpl implements StoreNode {
       settled: (key, timedOut) => {
         this.epochs.settled(key);
         if (timedOut) this.metrics.failed.inc();
-        this.metrics.pending.set(this.proposals.size);
       },
     };
     this.proposals = new PendingRequests(pending);
@@ -326,8 +329,6 @@ export class StoreNodeImpl implements StoreNode {
     for (const id of this.epochs.takeLost()) this.proposals.retry(id);
     // TTLs change only with applied entries or a snapshot; most Readies (ticks, answers) have neither.
     if (rd.committedEntries.length > 0 || rd.snapshot) this.expiry.keysChanged();
-    this.metrics.committed.set(this.raw.basicStatus().hardState.commit);
-    this.metrics.applied.set(this.appliedIndex);
     for (const rs of rd.readStates) this.readyReads.push({ index: rs.index, key: Buffer.from(rs.requestCtx).toString('hex') });
     this.releaseReads();
   }
@@ -475,9 +476,7 @@ export class StoreNodeImpl implements StoreNode {
   /** Waits on `pending` for the request `key`, unless the member has stopped. */
   private track<T>(pending: PendingRequests<T>, key: string, what: string, submit: () => void): Promise<T> {
     if (this.stopped) return Promise.reject(this.stoppedError());
-    const answer = pending.wait(key, what, submit);
-    this.metrics.pending.set(this.proposals.size);
-    return answer;
+    return pending.wait(key, what, submit);
   }
 
   // ---- requests ------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ export interface TcpTransportOptions extends PeerEvents {
   listenUrls: string[];
   logger: Logger;
   metrics?: Registry;
-  /** Messages queued for one peer before new ones are dropped. */
+  /** Messages one send() may carry for one peer; a larger batch is dropped (raft sends again). */
   maxQueue?: number;
   /** Peer TLS (--peer-cert-file...): used to listen on https:// peer URLs and to dial them. */
   tls?: TlsMaterial;
@@ -82,7 +82,6 @@ class LatencyStats {
 class PeerLink {
   private socket: Socket | null = null;
   private connected = false;
-  private queue: Message[] = [];
   private backoffMs = 50;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -109,7 +108,6 @@ class PeerLink {
       this.wasUp = true;
       this.backoffMs = 50;
       s.write(encodeFrame(this.t.handshake()));
-      this.flush();
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
       // Only a refusal proves the process is gone; a timeout may be a partition.
@@ -122,7 +120,6 @@ class PeerLink {
       this.connected = false;
       this.socket = null;
       if (this.closed) return;
-      if (this.queue.length > 0) this.dropQueue();
       const jitter = this.t.jitter(this.backoffMs);
       this.retryTimer = setTimeout(() => this.dial(), jitter);
       this.backoffMs = Math.min(this.backoffMs * 2, 1000);
@@ -130,31 +127,14 @@ class PeerLink {
     s.on('data', () => {}); // peers never answer on our outbound link
   }
 
-  private dropQueue(): void {
-    this.stats.fail += this.queue.length;
-    this.queue = [];
-    this.t.reportUnreachable(this.id);
-  }
-
-  send(m: Message): void {
-    if (!this.connected) {
-      this.stats.fail++;
+  /** Writes `batch` (one send()'s messages for this peer) as one frame, or counts it lost. */
+  send(batch: Message[]): void {
+    if (!this.connected || !this.socket || batch.length > this.t.maxQueue) {
+      this.stats.fail += batch.length;
       this.t.reportUnreachable(this.id);
       return;
     }
-    if (this.queue.length >= this.t.maxQueue) {
-      this.dropQueue();
-      return;
-    }
-    if (m.type === MessageType.MsgHeartbeat && this.heartbeatSentAt === 0) this.heartbeatSentAt = performance.now();
-    this.queue.push(m);
-  }
-
-  /** Writes what is queued as one frame. */
-  flush(): void {
-    if (!this.connected || !this.socket || this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
+    if (this.heartbeatSentAt === 0 && batch.some((m) => m.type === MessageType.MsgHeartbeat)) this.heartbeatSentAt = performance.now();
     this.t.framesSent++;
     this.socket.write(encodeFrame(coalesceMessages(batch)));
     this.stats.success += batch.length;
@@ -301,7 +281,7 @@ export class TcpPeerTransport implements PeerTransport {
    * durable write next, and the followers should be writing theirs meanwhile.
    */
   send(msgs: Message[]): void {
-    const touched = new Set<PeerLink>();
+    const batches = new Map<PeerLink, Message[]>();
     for (const m of msgs) {
       if (m.type === MessageType.MsgSnap) {
         this.sendSnapshot(m);
@@ -312,10 +292,11 @@ export class TcpPeerTransport implements PeerTransport {
         this.reportUnreachable(m.to);
         continue;
       }
-      link.send(m);
-      touched.add(link);
+      const batch = batches.get(link);
+      if (batch) batch.push(m);
+      else batches.set(link, [m]);
     }
-    for (const link of touched) link.flush();
+    for (const [link, batch] of batches) link.send(batch);
   }
 
   /** A snapshot on its own connection; reports success once it is fully written. */
