@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { coalesceMessages } from './coalesce.ts';
+import { byPeer, coalesceMessages } from './coalesce.ts';
 import { MessageType, type Entry, type Message } from './types.ts';
 
 const entry = (index: number, term = 2, bytes = 4): Entry => ({ index, term, type: 0, data: new Uint8Array(bytes) });
@@ -49,4 +49,12 @@ test('the input messages and their entry lists are left as they were', () => {
   const b = app(11, 2, [entry(12)], 10);
   coalesceMessages([a, b], 1 << 20);
   assert.deepEqual([indexes(a), a.commit, indexes(b)], [[11], 9, [12]]);
+});
+
+test('byPeer groups messages by destination and keeps each peer\'s order', () => {
+  const msgs = [app(10, 2, [entry(11)], 9, { to: 2 }), app(10, 2, [entry(11)], 9, { to: 3 }), app(11, 2, [entry(12)], 9, { to: 2 })];
+  const groups = byPeer(msgs);
+  assert.deepEqual([...groups.keys()], [2, 3]);
+  assert.deepEqual(groups.get(2)!.map((m) => m.index), [10, 11]);
+  assert.deepEqual(groups.get(3)!.map((m) => m.index), [10]);
 });

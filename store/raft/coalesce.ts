@@ -5,7 +5,7 @@
  * an append per proposal and a commit update per answer, so a busy leader's frame held dozens
  * of messages, each encoded, decoded, stepped and answered on its own.
  */
-import { MessageType, type Message } from './types.ts';
+import { MessageType, type Message, type NodeId } from './types.ts';
 
 /** Entry data a merged append may carry (raft's own maxSizePerMsg in berth). */
 export const MAX_COALESCED_ENTRY_BYTES = 1 << 20;
@@ -44,4 +44,15 @@ export function coalesceMessages(msgs: Message[], maxBytes = MAX_COALESCED_ENTRY
     }
   }
   return out;
+}
+
+/** `msgs` grouped by the peer they go to, each group in the order sent (a frame's worth per peer). */
+export function byPeer(msgs: Message[]): Map<NodeId, Message[]> {
+  const groups = new Map<NodeId, Message[]>();
+  for (const m of msgs) {
+    const list = groups.get(m.to);
+    if (list) list.push(m);
+    else groups.set(m.to, [m]);
+  }
+  return groups;
 }

@@ -40,7 +40,6 @@ export class RaftHarness {
     this.partition([id], [...this.nodes.keys()].filter((other) => other !== id));
   }
 
-
   /** Cuts every link between members of different groups. */
   partition(...groups: NodeId[][]): void {
     for (const [i, a] of groups.entries()) {

@@ -1,5 +1,5 @@
 import type { Rand } from '../../lib/rand.ts';
-import { coalesceMessages } from '../raft/coalesce.ts';
+import { byPeer, coalesceMessages } from '../raft/coalesce.ts';
 import { MessageType, type Message, type NodeId } from '../raft/types.ts';
 
 export interface NetworkFaults {
@@ -90,13 +90,7 @@ export class SimNetwork {
   }
 }
 
-/** What the TCP transport does with one flush: each peer's messages coalesced, order kept per peer. */
+/** What the TCP transport does with one send(): each peer's messages coalesced, order kept per peer. */
 function coalescePerPeer(msgs: Message[]): Message[] {
-  const byPeer = new Map<NodeId, Message[]>();
-  for (const m of msgs) {
-    const list = byPeer.get(m.to);
-    if (list) list.push(m);
-    else byPeer.set(m.to, [m]);
-  }
-  return [...byPeer.values()].flatMap((list) => coalesceMessages(list));
+  return [...byPeer(msgs).values()].flatMap((list) => coalesceMessages(list));
 }

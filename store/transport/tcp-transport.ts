@@ -15,7 +15,7 @@ import type { Logger } from '../../lib/log.ts';
 import { MessageType, type Message, type NodeId } from '../raft/types.ts';
 import type { PeerEvents, PeerTransport } from '../node/peer-transport.ts';
 import type { FollowerStats } from '../node/types.ts';
-import { coalesceMessages } from '../raft/coalesce.ts';
+import { byPeer, coalesceMessages } from '../raft/coalesce.ts';
 import { FrameReader, encodeFrame } from './frames.ts';
 import type { TlsMaterial } from './tls-material.ts';
 
@@ -281,22 +281,16 @@ export class TcpPeerTransport implements PeerTransport {
    * durable write next, and the followers should be writing theirs meanwhile.
    */
   send(msgs: Message[]): void {
-    const batches = new Map<PeerLink, Message[]>();
+    const rest: Message[] = [];
     for (const m of msgs) {
-      if (m.type === MessageType.MsgSnap) {
-        this.sendSnapshot(m);
-        continue;
-      }
-      const link = this.links.get(m.to);
-      if (!link) {
-        this.reportUnreachable(m.to);
-        continue;
-      }
-      const batch = batches.get(link);
-      if (batch) batch.push(m);
-      else batches.set(link, [m]);
+      if (m.type === MessageType.MsgSnap) this.sendSnapshot(m);
+      else rest.push(m);
     }
-    for (const [link, batch] of batches) link.send(batch);
+    for (const [to, batch] of byPeer(rest)) {
+      const link = this.links.get(to);
+      if (link) link.send(batch);
+      else this.reportUnreachable(to);
+    }
   }
 
   /** A snapshot on its own connection; reports success once it is fully written. */
