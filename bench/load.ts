@@ -65,12 +65,19 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[i]!;
 }
 
-/** The median of repeated runs of one row (by value), noting every run's value. */
+/**
+ * The median of repeated runs of one row (by value), noting every run's value. Errors are
+ * counted over all runs, so a failing run cannot hide behind a clean median.
+ */
 export function medianRun(runs: Measurement[]): Measurement {
   const sorted = [...runs].sort((a, b) => a.value - b.value);
   const m = sorted[Math.floor(sorted.length / 2)]!;
+  if (runs.length === 1) return m;
   const digits = m.unit === 'ms' ? 1 : 0;
-  return runs.length > 1 ? { ...m, note: `median of ${runs.length}: ${runs.map((x) => x.value.toFixed(digits)).join(', ')} ${m.unit}` } : m;
+  const errors = runs.reduce((n, r) => n + (r.errors ?? 0), 0);
+  const firstError = runs.find((r) => r.errors && r.note)?.note;
+  const of = `median of ${runs.length}: ${runs.map((x) => x.value.toFixed(digits)).join(', ')} ${m.unit}`;
+  return { ...m, errors, note: firstError ? `${of}; ${firstError}` : of };
 }
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only single,cluster,failover,fanout,scale,curve,proxy] [--stores berth,etcd]`
+ * `npm run bench [-- --quick] [--only single,cluster,failover,fanout,scale,curve,proxy] [--stores berth,etcd] [--seconds S] [--rounds N]`
  * Runs berth and etcd 3.4 side by side on loopback with fsync on, and prints one table with the
  * berth/etcd ratios. Results (JSON and SVG charts) go to bench/results/ (or --out).
  */
@@ -28,6 +28,7 @@ const specs: FlagSpec[] = [
   { name: 'only', type: 'list', default: [...DEFAULT_SUITES], help: `suites to run: ${SUITES.join(', ')} (proxy only when named)`, env: null },
   { name: 'stores', type: 'list', default: ['berth', 'etcd'], help: 'stores to measure', env: null },
   { name: 'seconds', type: 'number', default: undefined, min: 0.2, help: 'seconds per throughput row (default 10, 1 with --quick)', env: null },
+  { name: 'rounds', type: 'number', default: undefined, min: 1, help: 'runs of each throughput and proxy row per store, interleaved; the median is reported (default 3, 1 with --quick)', env: null },
   { name: 'out', type: 'string', default: 'bench/results', help: 'where results.json and the charts go', env: null },
 ];
 
@@ -36,6 +37,7 @@ interface Flags {
   only: string[];
   stores: string[];
   seconds: number | undefined;
+  rounds: number | undefined;
   out: string;
 }
 
@@ -51,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
     quick: values.quick,
     seed: seedFromEnv(),
     rowSeconds: values.seconds ?? (values.quick ? 1 : 10),
+    rounds: Math.round(values.rounds ?? (values.quick ? 1 : 3)),
     kinds: values.stores as StoreKind[],
   };
   console.error(`bench seed ${settings.seed}${settings.quick ? ' (quick)' : ''}; rerun with SEED=${settings.seed}`);
@@ -74,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
     seed: settings.seed,
     quick: settings.quick,
     rowSeconds: settings.rowSeconds,
+    rounds: settings.rounds,
     seconds: (Date.now() - started) / 1000,
     node: process.version,
   });

@@ -23,6 +23,8 @@ export interface BenchSettings {
   seed: number;
   /** Seconds each throughput row runs. */
   rowSeconds: number;
+  /** How many times each throughput row runs on each store (interleaved); the median run is reported. */
+  rounds: number;
   kinds: StoreKind[];
 }
 

@@ -8,7 +8,7 @@ import { proxySuite } from './proxy.ts';
 // asserted: timing belongs to the benchmark, not to tests.
 test('proxy bench suite produces its rows', { timeout: 120_000 }, async (t) => {
   if (!requireNginx(t)) return;
-  const rows = await proxySuite({ quick: true, seed: 1, rowSeconds: 0.5, kinds: ['berth'] }, new Progress());
+  const rows = await proxySuite({ quick: true, seed: 1, rowSeconds: 0.5, rounds: 1, kinds: ['berth'] }, new Progress());
   assert.equal(rows.length, 3);
   assert.ok(Number.isFinite(rows[0]!.results.berth?.value), 'direct');
   assert.ok(Number.isFinite(rows[1]!.results.berth?.value) && Number.isFinite(rows[1]!.results.etcd?.value), 'berth proxy and nginx');

@@ -3,7 +3,7 @@
  * built-in proxy, and through nginx (1 worker) as proxy, same backends, same run; and the time
  * from a key write to the first request the new upstream serves through berth's proxy.
  * The berth column holds berth's proxy (or direct), the etcd column nginx. Each target runs
- * three times, interleaved, and reports its median run (one run with --quick).
+ * `--rounds` times, interleaved, and reports its median run.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -95,7 +95,7 @@ export async function proxySuite(settings: BenchSettings, progress: Progress): P
     // The machine is shared: interleave the three targets over several rounds, keep each one's median.
     const targets = { direct: backends.addresses.map((a) => `http://${a}`), berth: [`http://127.0.0.1:${proxyPort}`], nginx: [`http://127.0.0.1:${nginxPort}`] };
     const runs: Record<keyof typeof targets, Measurement[]> = { direct: [], berth: [], nginx: [] };
-    const rounds = settings.quick ? 1 : 3;
+    const rounds = settings.rounds;
     for (let round = 1; round <= rounds; round++) {
       for (const name of ['direct', 'berth', 'nginx'] as const) {
         progress.start(`proxy: ${name} (round ${round}/${rounds})`);

@@ -1,5 +1,5 @@
 import { startCluster, type StoreCluster, type StoreKind } from '../../lib/testing/store-cluster.ts';
-import { runLoad } from '../load.ts';
+import { medianRun, runLoad } from '../load.ts';
 import type { Progress } from '../progress.ts';
 import type { BenchSettings, Measurement, Row } from '../types.ts';
 import { compareAndSwap, getRandomKeys, preload, putRandomKeys, setupCas, type Workload } from '../workloads.ts';
@@ -55,8 +55,9 @@ async function measureRow(cluster: StoreCluster, spec: RowSpec, settings: BenchS
 
 /**
  * One cluster per store for the whole suite, all up at once; each row runs on every store in
- * turn, the order swapped from row to row, so a change in the machine's load during the run
- * falls on both sides instead of on whichever store happened to run later.
+ * turn, `rounds` times, the order swapped from run to run, so a change in the machine's load
+ * during the run falls on both sides instead of on whichever store happened to run later. Each
+ * store's median run is reported: one run of a few seconds moves by a tenth from run to run.
  */
 export async function throughputSuite(size: number, settings: BenchSettings, progress: Progress): Promise<Row[]> {
   const specs = size === 1 ? singleNodeRows(settings.quick) : clusterRows(settings.quick);
@@ -71,14 +72,20 @@ export async function throughputSuite(size: number, settings: BenchSettings, pro
       await preload(await cluster.leaderUrl(), PRELOADED_KEYS, 64);
       progress.done('ready');
     }
+    let turn = 0;
     for (const [i, spec] of specs.entries()) {
-      const order = i % 2 === 0 ? settings.kinds : [...settings.kinds].reverse();
-      for (const kind of order) {
-        progress.start(`${suite}: ${spec.name} on ${kind}`);
-        const m = await measureRow(clusters.get(kind)!, spec, settings, progress);
-        rows[i]!.results[kind] = m;
-        progress.done(`${Math.round(m.value)} req/s, p99 ${m.p99Ms?.toFixed(2)} ms${m.errors ? `, ${m.errors} errors` : ''}`);
+      const runs = new Map<StoreKind, Measurement[]>(settings.kinds.map((k) => [k, []]));
+      for (let round = 1; round <= settings.rounds; round++) {
+        const order = turn++ % 2 === 0 ? settings.kinds : [...settings.kinds].reverse();
+        for (const kind of order) {
+          const of = settings.rounds > 1 ? ` (round ${round}/${settings.rounds})` : '';
+          progress.start(`${suite}: ${spec.name} on ${kind}${of}`);
+          const m = await measureRow(clusters.get(kind)!, spec, settings, progress);
+          runs.get(kind)!.push(m);
+          progress.done(`${Math.round(m.value)} req/s, p99 ${m.p99Ms?.toFixed(2)} ms${m.errors ? `, ${m.errors} errors` : ''}`);
+        }
       }
+      for (const [kind, ms] of runs) rows[i]!.results[kind] = medianRun(ms);
     }
   } finally {
     await Promise.all([...clusters.values()].map((c) => c.stop()));
