@@ -12,7 +12,7 @@ import { DashboardRoutes } from './dashboard/routes.ts';
 import { handleHealth, handleMembers, handleStats, handleVersion } from './cluster-handlers.ts';
 import { KeysHandler, type KeysLimits } from './keys-handler.ts';
 import { ServerMetrics } from './metrics.ts';
-import { COMMON_HEADERS, writeText } from './responses.ts';
+import { setCommonHeaders, writeText } from './responses.ts';
 import { AuthHandlers, writeNoAuth } from './auth-handlers.ts';
 import { Authorizer } from './authorizer.ts';
 import { PasswordVerifier } from './passwords.ts';
@@ -84,7 +84,8 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
   const dashboard = new DashboardRoutes({ node: deps.node, logger: deps.logger, metrics: deps.metrics, authz });
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
+    // etcd's common headers go on every answer; the keys handler sets its own (see
+    // KeysHandler.writeEvent), every other answer gets them here.
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const rawPath = q >= 0 ? raw.slice(0, q) : raw;
@@ -93,11 +94,16 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
     try {
       path = decodeURIComponent(rawPath);
     } catch {
+      setCommonHeaders(res);
       return writeText(res, 400, '400 Bad Request');
     }
-    if (path.includes('\0')) return writeText(res, 400, '400 Bad Request');
+    if (path.includes('\0')) {
+      setCommonHeaders(res);
+      return writeText(res, 400, '400 Bad Request');
+    }
     const canonical = canonicalPath(path);
     if (canonical !== path) {
+      setCommonHeaders(res);
       const location = escapePath(canonical) + (q >= 0 ? raw.slice(q) : '');
       res.writeHead(301, { Location: location, 'Content-Type': 'text/html; charset=utf-8' });
       res.end(req.method === 'GET' ? `<a href="${location.replace(/&/g, '&amp;').replace(/"/g, '&#34;').replace(/</g, '&lt;')}">Moved Permanently</a>.\n\n` : undefined);
@@ -105,6 +111,7 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
     }
     metrics.receivedRequest(req.method ?? 'GET');
     if (path === '/v2/keys' || path.startsWith('/v2/keys/')) return keys.handle(req, res, path.slice('/v2/keys'.length) || '/', query, path.slice('/v2/keys'.length));
+    setCommonHeaders(res);
     if (path.startsWith('/v2/auth/') && (await auth.handle(req, res, path))) return;
     if (path === '/v2/members' || path.startsWith('/v2/members/')) {
       if (['GET', 'POST', 'DELETE', 'PUT'].includes(req.method ?? '') && !(await authz.hasWriteRootAccess(req))) return writeNoAuth(res);

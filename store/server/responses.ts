@@ -8,25 +8,38 @@ export const COMMON_HEADERS: Record<string, string> = {
   'Access-Control-Allow-Origin': '*',
 };
 
+/** COMMON_HEADERS as a flat [name, value, ...] list, for writeHead. */
+export const COMMON_HEADER_LIST: readonly string[] = Object.entries(COMMON_HEADERS).flat();
+
+export function setCommonHeaders(res: ServerResponse): void {
+  for (const k in COMMON_HEADERS) res.setHeader(k, COMMON_HEADERS[k]!);
+}
+
+/**
+ * A whole answer with its Content-Length, as Go's net/http frames a small body; writeHead then
+ * end would send it chunked.
+ */
+function endWhole(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  res.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
 /** etcd's error JSON, its status, and X-Etcd-Index. */
 export function writeEtcdError(res: ServerResponse, err: EtcdError, status = err.httpStatus): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  res.writeHead(status, { 'Content-Type': 'application/json', 'X-Etcd-Index': String(err.index) });
-  res.end(JSON.stringify(err.toJSON()) + '\n');
+  endWhole(res, status, { 'Content-Type': 'application/json', 'X-Etcd-Index': String(err.index) }, JSON.stringify(err.toJSON()) + '\n');
 }
 
 export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-  res.end(JSON.stringify(body) + '\n');
+  endWhole(res, status, { 'Content-Type': 'application/json', ...headers }, JSON.stringify(body) + '\n');
 }
 
 /** Go's http.Error: a plain-text line. */
 export function writeText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...headers });
-  res.end(text + '\n');
+  endWhole(res, status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...headers }, text + '\n');
 }
 
 /** 405 with the allowed methods, as etcd answers. */

@@ -5,6 +5,10 @@ export interface Captured {
   etcdIndex: number | null;
   hasRaftHeaders: boolean;
   hasClusterId: boolean;
+  /** Access-Control-Allow-Origin: etcd's CORS headers are on every answer. */
+  cors: string | null;
+  /** How the body is framed: 'length' (Content-Length), 'chunked', or 'none'. */
+  framing: string;
   body: unknown;
 }
 
@@ -55,6 +59,9 @@ export async function capture(res: Response, base: number): Promise<Captured> {
     etcdIndex: idx === null ? null : normalizeIndex(Number(idx), base),
     hasRaftHeaders: res.headers.has('x-raft-index') && res.headers.has('x-raft-term'),
     hasClusterId: res.headers.has('x-etcd-cluster-id'),
+    cors: res.headers.get('access-control-allow-origin'),
+    // Go frames a small whole answer with Content-Length and a watch (flushed early) chunked.
+    framing: res.headers.has('content-length') ? 'length' : res.headers.get('transfer-encoding') ?? 'none',
     body,
   };
 }
