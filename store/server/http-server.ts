@@ -84,34 +84,32 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
   const dashboard = new DashboardRoutes({ node: deps.node, logger: deps.logger, metrics: deps.metrics, authz });
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    // etcd's common headers go on every answer; the keys handler sets its own (see
-    // KeysHandler.writeEvent), every other answer gets them here.
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const rawPath = q >= 0 ? raw.slice(0, q) : raw;
     const query = new URLSearchParams(q >= 0 ? raw.slice(q + 1) : '');
-    let path: string;
+    let path: string | null = null;
     try {
       path = decodeURIComponent(rawPath);
     } catch {
-      setCommonHeaders(res);
-      return writeText(res, 400, '400 Bad Request');
+      // answered 400 below
     }
-    if (path.includes('\0')) {
-      setCommonHeaders(res);
-      return writeText(res, 400, '400 Bad Request');
+    const canonical = path === null || path.includes('\0') ? null : canonicalPath(path);
+    if (canonical !== null && canonical === path && (path === '/v2/keys' || path.startsWith('/v2/keys/'))) {
+      metrics.receivedRequest(req.method ?? 'GET');
+      return keys.handle(req, res, path.slice('/v2/keys'.length) || '/', query, path.slice('/v2/keys'.length));
     }
-    const canonical = canonicalPath(path);
+    // The keys handler sets its own headers (KeysHandler.eventHeaders); every other answer
+    // carries etcd's common headers from here.
+    setCommonHeaders(res);
+    if (path === null || canonical === null) return writeText(res, 400, '400 Bad Request');
     if (canonical !== path) {
-      setCommonHeaders(res);
       const location = escapePath(canonical) + (q >= 0 ? raw.slice(q) : '');
       res.writeHead(301, { Location: location, 'Content-Type': 'text/html; charset=utf-8' });
       res.end(req.method === 'GET' ? `<a href="${location.replace(/&/g, '&amp;').replace(/"/g, '&#34;').replace(/</g, '&lt;')}">Moved Permanently</a>.\n\n` : undefined);
       return;
     }
     metrics.receivedRequest(req.method ?? 'GET');
-    if (path === '/v2/keys' || path.startsWith('/v2/keys/')) return keys.handle(req, res, path.slice('/v2/keys'.length) || '/', query, path.slice('/v2/keys'.length));
-    setCommonHeaders(res);
     if (path.startsWith('/v2/auth/') && (await auth.handle(req, res, path))) return;
     if (path === '/v2/members' || path.startsWith('/v2/members/')) {
       if (['GET', 'POST', 'DELETE', 'PUT'].includes(req.method ?? '') && !(await authz.hasWriteRootAccess(req))) return writeNoAuth(res);
@@ -134,8 +132,9 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     route(req, res).catch((err: unknown) => {
       deps.logger.error({ err, method: req.method }, 'client request failed');
-      if (!res.headersSent) writeText(res, 500, 'internal server error');
-      else res.end();
+      if (res.headersSent) return void res.end();
+      setCommonHeaders(res);
+      writeText(res, 500, 'internal server error');
     });
   };
   const listenerOptions = { headersTimeoutMs: deps.headersTimeoutMs ?? 10_000, requestTimeoutMs: deps.requestTimeoutMs ?? 30_000, tls: deps.tls, clientCertAuth: deps.clientCertAuth ?? false };

@@ -219,8 +219,9 @@ export class Wal {
    * Persists one Ready: its hard state and entries in one write, durable before this returns
    * when `sync`. By default the write blocks the event loop rather than go through libuv's
    * thread pool: measured here, a 300 B O_DSYNC pwrite takes 92 µs p50 from the main thread
-   * against 112 µs as a FileHandle write, and a single node answers 20% more one-connection
-   * PUTs. `inBackground` uses the thread pool, for a caller with work to do meanwhile.
+   * against 112 µs as a FileHandle write, and with the Ready loop's after-I/O wake a single node
+   * answered 3,286 one-connection PUTs/s instead of 2,379. `inBackground` uses the thread pool,
+   * for a caller with work to do meanwhile.
    */
   async save(hardState: HardState | undefined, entries: Entry[], sync: boolean, inBackground = false): Promise<void> {
     if (!this.fh) await this.cut();
