@@ -1,8 +1,13 @@
+/** A doubled slash, or a "." or ".." segment. */
+const UNCLEAN = /\/\/|\/\.\.?(\/|$)/;
+
 /**
  * Key paths as etcd normalizes them: Go's path.Clean of "/" + key. Duplicate slashes collapse,
  * "." and ".." resolve (never above the root), a trailing slash goes.
  */
 export function cleanKey(key: string): string {
+  // Most keys are already clean; it is checked on every request and on every watcher notified.
+  if (key === '/' || (key.startsWith('/') && !key.endsWith('/') && !UNCLEAN.test(key))) return key;
   const parts: string[] = [];
   for (const seg of key.split('/')) {
     if (seg === '' || seg === '.') continue;

@@ -58,3 +58,21 @@ test('retry submits a waiting request again; failAll fails every one', async () 
   await assert.rejects(b, /stopped/);
   assert.equal(pending.size, 0);
 });
+
+test('requests time out oldest first, each after its own timeout, while later ones still wait', async () => {
+  const { pending, log } = make(40);
+  const a = pending.wait('a', 'write', () => {});
+  await new Promise((r) => setTimeout(r, 25));
+  const b = pending.wait('b', 'write', () => {});
+  const started = performance.now();
+  await assert.rejects(a, /write timed out/);
+  // a's deadline came first; b (25 ms younger) still waits and can be answered.
+  assert.deepEqual([pending.size, pending.has('b')], [1, true]);
+  await assert.rejects(b, /write timed out/);
+  const bWaited = performance.now() - started;
+  assert.ok(bWaited >= 20, `b timed out ${bWaited.toFixed(1)} ms after a, expected about 25`);
+  assert.deepEqual(log.filter((l) => l.includes('timeout')), ['settled a (timeout)', 'settled b (timeout)']);
+  const c = pending.wait('c', 'write', () => {});
+  pending.settle('c', 'ok', null);
+  assert.equal(await c, 'ok');
+});

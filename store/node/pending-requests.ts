@@ -8,7 +8,10 @@ import { ProposalDroppedError } from '../raft/raw-node.ts';
 interface Waiter<T> {
   resolve(v: T): void;
   reject(e: unknown): void;
-  timer: NodeJS.Timeout;
+  /** performance.now() past which the request fails with a timeout. */
+  deadline: number;
+  /** What the request is, for its timeout error. */
+  what: string;
   /** Submits the request again (for a write whose copy was lost in a leader change). */
   retry: () => void;
 }
@@ -25,8 +28,14 @@ export interface PendingRequestsOptions {
   settled(key: string, timedOut: boolean): void;
 }
 
+/**
+ * Every request of one instance gets the same timeout, so the Map's insertion order is also
+ * deadline order: one timer, armed for the oldest request, replaces a timer per request (an
+ * object allocated, listed and cleared on every write).
+ */
 export class PendingRequests<T> {
   private readonly waiting = new Map<string, Waiter<T>>();
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: PendingRequestsOptions) {}
 
@@ -37,11 +46,6 @@ export class PendingRequests<T> {
   /** Submits under `key` and resolves when `settle(key, ...)` is called. */
   wait(key: string, what: string, submit: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!this.waiting.delete(key)) return;
-        this.opts.settled(key, true);
-        reject(this.opts.timeoutError(what));
-      }, this.opts.timeoutMs);
       const attempt = () => {
         if (!this.waiting.has(key)) return;
         try {
@@ -52,7 +56,8 @@ export class PendingRequests<T> {
           else this.settle(key, null, e);
         }
       };
-      this.waiting.set(key, { resolve, reject, timer, retry: attempt });
+      this.waiting.set(key, { resolve, reject, what, deadline: performance.now() + this.opts.timeoutMs, retry: attempt });
+      this.sweeper ??= setTimeout(() => this.sweep(), this.opts.timeoutMs);
       attempt();
     });
   }
@@ -71,7 +76,11 @@ export class PendingRequests<T> {
     const w = this.waiting.get(key);
     if (!w) return;
     this.waiting.delete(key);
-    clearTimeout(w.timer);
+    // Nothing left to time out: a stopped member's process must not wait for the timer.
+    if (this.waiting.size === 0 && this.sweeper) {
+      clearTimeout(this.sweeper);
+      this.sweeper = null;
+    }
     this.opts.settled(key, false);
     if (err) w.reject(err);
     else w.resolve(value as T);
@@ -79,5 +88,20 @@ export class PendingRequests<T> {
 
   failAll(err: unknown): void {
     for (const key of [...this.waiting.keys()]) this.settle(key, null, err);
+  }
+
+  /** Fails the requests whose deadline passed, then arms the timer for the oldest one left. */
+  private sweep(): void {
+    this.sweeper = null;
+    const now = performance.now();
+    for (const [key, w] of this.waiting) {
+      if (w.deadline > now) {
+        this.sweeper = setTimeout(() => this.sweep(), w.deadline - now);
+        return;
+      }
+      this.waiting.delete(key);
+      this.opts.settled(key, true);
+      w.reject(this.opts.timeoutError(w.what));
+    }
   }
 }

@@ -22,7 +22,7 @@ import { PendingRequests, type PendingRequestsOptions } from './pending-requests
 import { EntryType, MessageType, StateType, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Snapshot } from '../raft/types.ts';
 import { SnapshotFiles } from '../wal/snapshot-files.ts';
 import { Wal } from '../wal/wal.ts';
-import { decodeConfChange, decodeProposal, encodeProposal, type ConfChangeContext, type PublishCommand } from './entry-codec.ts';
+import { decodeConfChange, decodeProposal, encodeProposal, type ConfChangeContext, type ProposalEnvelope, type PublishCommand } from './entry-codec.ts';
 import { MemberRegistry, clusterIdFor, memberIdFor, type InitialMember } from './members.ts';
 import { ExpirySyncer } from './expiry-syncer.ts';
 import { ProposalEpochs } from './proposal-epochs.ts';
@@ -100,6 +100,12 @@ export class StoreNodeImpl implements StoreNode {
   private ticker: NodeJS.Timeout | null = null;
   private readonly expiry: ExpirySyncer;
   private readonly epochs = new ProposalEpochs();
+  /**
+   * The envelopes this member proposed, by their entry's bytes (raft hands the same buffer back
+   * committed), so applying them skips decoding what was just encoded. Dropped at apply; weak,
+   * so a copy lost in a leader change goes with its buffer.
+   */
+  private readonly proposedHere = new WeakMap<Uint8Array, ProposalEnvelope>();
   private stopped = false;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
@@ -370,7 +376,9 @@ export class StoreNodeImpl implements StoreNode {
       this.epochs.shouldApply(e.term); // a new leader's empty entry
       return;
     }
-    const p = decodeProposal(e.data);
+    let p = this.proposedHere.get(e.data);
+    if (p) this.proposedHere.delete(e.data);
+    else p = decodeProposal(e.data);
     // A copy that crossed a leader change is skipped on every member; its proposer sends it again.
     if (!this.epochs.shouldApply(e.term, p.id, p.epoch)) return;
     const awaited = this.proposals.has(p.id);
@@ -506,7 +514,10 @@ export class StoreNodeImpl implements StoreNode {
     const id = this.nextId();
     return this.track(this.proposals, id, 'write', () => {
       const epoch = this.raw.raft.term;
-      this.raw.propose(encodeProposal({ id, cmd, epoch }));
+      const envelope = { id, cmd, epoch };
+      const data = encodeProposal(envelope);
+      this.raw.propose(data);
+      this.proposedHere.set(data, envelope);
       this.epochs.sent(id, epoch);
     });
   }
