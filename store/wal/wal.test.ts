@@ -141,6 +141,27 @@ test('segments roll over and a snapshot lets old ones go', async (t) => {
   assert.equal(log.entries.at(-1)!.index, 200);
 });
 
+test('a snapshot mark is one record in the open segment: no new segment, and replay still checks it', async (t) => {
+  const dir = await tempDir(t);
+  const snaps = new SnapshotFiles(join(dir, 'snap'), silentLogger);
+  const { wal } = await Wal.open(join(dir, 'wal'), null, { logger: silentLogger });
+  await wal.bootstrap({ clusterId: 'c', memberId: 1 }, {});
+  await wal.save({ term: 1, vote: 1, commit: 10 }, Array.from({ length: 10 }, (_, i) => entry(i + 1)), true);
+  const segments = wal.segmentNames();
+  const snap = { metadata: { index: 5, term: 1, confState: { voters: [1], learners: [] } }, data: new TextEncoder().encode('state@5') };
+  const snapFile = await snaps.save(snap);
+  await wal.markSnapshot(5, 1);
+  assert.deepEqual(wal.segmentNames(), segments);
+  // The mark reaches the disk with the next synced save.
+  await wal.save({ term: 1, vote: 1, commit: 12 }, [entry(11), entry(12)], true);
+  const { log } = await Wal.open(join(dir, 'wal'), await snaps.loadNewest(), { logger: silentLogger });
+  assert.deepEqual(log.entries.map((e) => e.index), [6, 7, 8, 9, 10, 11, 12]);
+  // Without the snapshot file the marked WAL refuses to replay rather than serve a hole.
+  await rm(snapFile);
+  await assert.rejects(Wal.open(join(dir, 'wal'), null, { logger: silentLogger }), (e: unknown) => e instanceof WalCorruptError && /marks a snapshot at index 5/.test((e as Error).message));
+  await wal.close();
+});
+
 test('a damaged snapshot file falls back to the previous one', async (t) => {
   const dir = await tempDir(t);
   const snaps = new SnapshotFiles(dir, silentLogger);

@@ -264,20 +264,28 @@ export class Wal {
 
   /**
    * Records that a snapshot at (index, term) is safely on disk, then deletes segments that hold
-   * only entries at or before it.
+   * only entries at or before it. The mark is one record in the current segment, made durable by
+   * the next synced save (losing it loses nothing: the snapshot file is already durable); the
+   * segment it sits in goes once a later snapshot passes it. Cutting a new segment here instead
+   * took ~2.4 ms of fsyncs per snapshot with the Ready loop waiting.
    */
   async markSnapshot(index: number, term: number): Promise<void> {
+    if (!this.fh) await this.cut();
     this.snapshotMark = { index, term };
-    await this.cut();
+    const data = encodeRecord(RecordType.Snapshot, pack(this.snapshotMark));
+    writeSync(this.fh!.fd, data, 0, data.length, this.size);
+    this.unsynced.wrote(this.size, data);
+    this.size += data.length;
     const keep: SegmentInfo[] = [];
     for (const [i, seg] of this.segments.entries()) {
       const next = this.segments[i + 1];
-      if (next && next.firstIndex <= index + 1 && i < this.segments.length - 1) {
-        await unlink(join(this.dir, seg.name)).catch(() => {});
-      } else keep.push(seg);
+      if (next && next.firstIndex <= index + 1) await unlink(join(this.dir, seg.name)).catch(() => {});
+      else keep.push(seg);
     }
+    const deleted = keep.length < this.segments.length;
     this.segments = keep;
-    await syncDir(this.dir);
+    if (deleted) await syncDir(this.dir);
+    if (this.size >= this.segmentBytes) await this.cut();
   }
 
   /** Starts a new segment carrying what replay needs even after older segments are gone. */
