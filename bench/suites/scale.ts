@@ -13,15 +13,34 @@ async function rssBytes(pid: number): Promise<number> {
   return Number(kb[1]) * 1024;
 }
 
-/** Bytes of every file under a directory named `snap` (etcd: member/snap; berth: snap). */
-async function snapshotBytes(dir: string, inSnap = false): Promise<number> {
+/**
+ * Bytes of every file under a directory named `snap` (etcd: member/snap; berth: snap), or null
+ * while a snapshot is still being written (a `.tmp` file, or a file gone between listing and
+ * stat): berth writes its snapshot file while it goes on serving.
+ */
+async function snapshotBytes(dir: string, inSnap = false): Promise<number | null> {
   let total = 0;
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
-    if (entry.isDirectory()) total += await snapshotBytes(p, inSnap || entry.name === 'snap');
-    else if (inSnap && entry.isFile()) total += (await stat(p)).size;
+    if (entry.isDirectory()) {
+      const sub = await snapshotBytes(p, inSnap || entry.name === 'snap');
+      if (sub === null) return null;
+      total += sub;
+    } else if (inSnap && entry.isFile()) {
+      if (entry.name.endsWith('.tmp')) return null;
+      const size = await stat(p).then((st) => st.size, () => null);
+      if (size === null) return null;
+      total += size;
+    }
   }
   return total;
+}
+
+/** Snapshot bytes once no snapshot is being written. */
+async function settledSnapshotBytes(dir: string): Promise<number> {
+  let bytes: number | null = null;
+  await waitFor(`snapshot files under ${dir} to settle`, async () => (bytes = await snapshotBytes(dir)) !== null, 60_000, 20);
+  return bytes!;
 }
 
 async function recoveryMs(cluster: StoreCluster, lastKey: string): Promise<number> {
@@ -51,7 +70,7 @@ export async function scaleSuite(settings: BenchSettings, progress: Progress): P
         await preload(cluster.clientUrls[0]!, keys, 64, 128);
         progress.update(0.6);
         rss.results[kind] = { value: (await rssBytes(cluster.members[0]!.process.pid)) / 2 ** 20, unit: 'MiB' };
-        snap.results[kind] = { value: (await snapshotBytes(cluster.members[0]!.dataDir)) / 2 ** 20, unit: 'MiB' };
+        snap.results[kind] = { value: (await settledSnapshotBytes(cluster.members[0]!.dataDir)) / 2 ** 20, unit: 'MiB' };
         rec.results[kind] = { value: await recoveryMs(cluster, `k${keys - 1}`), unit: 'ms' };
         progress.done(`RSS ${rss.results[kind]!.value.toFixed(1)} MiB, snapshot ${snap.results[kind]!.value.toFixed(1)} MiB, restart ${rec.results[kind]!.value.toFixed(0)} ms`);
       } finally {
