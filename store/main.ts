@@ -26,7 +26,7 @@ const specs: FlagSpec[] = [
   { name: 'initial-cluster-token', type: 'string', default: 'etcd-cluster', help: 'initial cluster token, distinguishing clusters with the same members' },
   { name: 'heartbeat-interval', type: 'int', default: 100, min: 1, help: 'time (ms) of a heartbeat interval' },
   { name: 'election-timeout', type: 'int', default: 1000, min: 1, help: 'time (ms) for an election to timeout' },
-  { name: 'snapshot-count', type: 'int', default: 100000, min: 1, help: 'number of committed entries that trigger a snapshot (etcd 3.4 default)' },
+  { name: 'snapshot-count', type: 'int', default: 10000, min: 1, help: 'number of committed entries that trigger a snapshot' },
   { name: 'max-request-bytes', type: 'int', default: 1572864, min: 1, help: 'maximum client request size in bytes' },
   { name: 'log-level', type: 'enum', choices: ['debug', 'info', 'warn', 'error'], default: 'info', help: 'log level' },
   { name: 'log-format', type: 'enum', choices: ['json', 'pretty'], default: undefined, help: 'log format (default: pretty on a terminal, JSON otherwise)' },
