@@ -17,7 +17,8 @@ export async function curveSuite(settings: BenchSettings, progress: Progress): P
           urls: cluster.clientUrls,
           connections: c,
           durationMs: settings.rowSeconds * 1000,
-          warmupMs: 200,
+          // As the throughput suite: a member just started has not yet compiled its hot paths.
+          warmupMs: settings.quick ? 200 : 1000,
           seed: settings.seed,
           next: putRandomKeys(64),
           onProgress: (f) => progress.update(f),

@@ -17,6 +17,7 @@ import type { Histogram } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
 import type { Entry, HardState, Snapshot } from '../raft/types.ts';
 import { WalCorruptError, WalMismatchError } from './errors.ts';
+import { entryIndexOf } from './entry-index.ts';
 import { RecordType, decodeRecord, encodeRecord } from './record.ts';
 import { syncDir } from './snapshot-files.ts';
 import { UnsyncedTail } from './unsynced-tail.ts';
@@ -188,6 +189,7 @@ export class Wal {
         mark((unpack(payload) as { index: number }).index);
         return;
       case RecordType.Entry: {
+        if ((entryIndexOf(payload) ?? Infinity) <= snapIndex) return;
         const r = unpack(payload) as { t: number; i: number; y: number; d: Uint8Array };
         if (r.i <= snapIndex) return;
         const e: Entry = { term: r.t, index: r.i, type: r.y, data: new Uint8Array(r.d) };
