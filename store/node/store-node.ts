@@ -612,6 +612,14 @@ export class StoreNodeImpl implements StoreNode {
     };
   }
 
+  get raftIndex(): number {
+    return this.appliedIndex;
+  }
+
+  get raftTerm(): number {
+    return this.raw.raft.term;
+  }
+
   members(): Member[] {
     return this.registry.list();
   }

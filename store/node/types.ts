@@ -52,6 +52,10 @@ export interface StoreNode {
   /** Resolves when the local keyspace reflects every write committed before the call (ReadIndex). */
   readBarrier(): Promise<void>;
   status(): NodeStatus;
+  /** X-Raft-Index: the last applied entry (status().appliedIndex, without building the status). */
+  readonly raftIndex: number;
+  /** X-Raft-Term: raft's current term (status().term, likewise). */
+  readonly raftTerm: number;
   members(): Member[];
   addMember(peerURLs: string[], learner?: boolean): Promise<Member>;
   removeMember(id: NodeId): Promise<void>;

@@ -113,14 +113,13 @@ export class KeysHandler {
    * setHeader before them, which Node would merge at writeHead on every request.
    */
   private eventHeaders(etcdIndex: number): string[] {
-    const s = this.node.status();
     return [
       ...COMMON_HEADER_LIST,
       'Content-Type', 'application/json',
       'X-Etcd-Cluster-ID', this.clusterId,
       'X-Etcd-Index', String(etcdIndex),
-      'X-Raft-Index', String(s.appliedIndex),
-      'X-Raft-Term', String(s.term),
+      'X-Raft-Index', String(this.node.raftIndex),
+      'X-Raft-Term', String(this.node.raftTerm),
     ];
   }
 

@@ -233,7 +233,16 @@ export class Wal {
       this.lastHardState = hardState;
     }
     if (bufs.length === 0) return;
-    const data = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
+    if (entries.length > 0) this.lastIndex = entries.at(-1)!.index;
+    await this.append(bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs), sync, inBackground);
+  }
+
+  /**
+   * Writes `data` at the end of the open segment: durable before this returns when `sync`, else
+   * held (and written again by the next durable write, see UnsyncedTail). Rolls over to a new
+   * segment once this one is full.
+   */
+  private async append(data: Buffer, sync: boolean, inBackground = false): Promise<void> {
     if (sync) {
       const w = this.unsynced.cover(this.size, data);
       await this.writeDurably(w.data, w.offset, inBackground);
@@ -243,7 +252,6 @@ export class Wal {
       if (this.unsynced.bytes > MAX_UNSYNCED_BYTES) await this.syncAll();
     }
     this.size += data.length;
-    if (entries.length > 0) this.lastIndex = entries.at(-1)!.index;
     if (this.size >= this.segmentBytes) await this.cut();
   }
 
@@ -274,10 +282,7 @@ export class Wal {
   async markSnapshot(index: number, term: number): Promise<void> {
     if (!this.fh) await this.cut();
     this.snapshotMark = { index, term };
-    const data = encodeRecord(RecordType.Snapshot, pack(this.snapshotMark));
-    writeSync(this.fh!.fd, data, 0, data.length, this.size);
-    this.unsynced.wrote(this.size, data);
-    this.size += data.length;
+    await this.append(encodeRecord(RecordType.Snapshot, pack(this.snapshotMark)), false);
     const keep: SegmentInfo[] = [];
     for (const [i, seg] of this.segments.entries()) {
       const next = this.segments[i + 1];
@@ -287,7 +292,6 @@ export class Wal {
     const deleted = keep.length < this.segments.length;
     this.segments = keep;
     if (deleted) await syncDir(this.dir);
-    if (this.size >= this.segmentBytes) await this.cut();
   }
 
   /** Starts a new segment carrying what replay needs even after older segments are gone. */
