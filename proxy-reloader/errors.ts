@@ -13,3 +13,24 @@ export class TemplateError extends BerthError {
     super('BERTH_RELOADER_TEMPLATE', `${source}: ${message}`, options);
   }
 }
+
+/** An upstream's answer that is not well-formed HTTP/1.1, or one that could smuggle another. */
+export class UpstreamProtocolError extends BerthError {
+  constructor(message: string) {
+    super('BERTH_UPSTREAM_PROTOCOL', message);
+  }
+}
+
+/** The upstream closed its connection before its answer ended. */
+export class UpstreamClosedError extends BerthError {
+  constructor(message: string) {
+    super('BERTH_UPSTREAM_CLOSED', message);
+  }
+}
+
+/** The upstream sent nothing for too long while an answer was awaited. */
+export class UpstreamTimeoutError extends BerthError {
+  constructor(message: string) {
+    super('BERTH_UPSTREAM_TIMEOUT', message);
+  }
+}

@@ -1,15 +1,25 @@
 /**
- * Forwards one plain HTTP request to an upstream and streams the answer back, over an undici
- * connection pool per upstream (markedly cheaper per request than node:http's client; http-proxy
- * still handles WebSocket upgrades). Hop-by-hop headers are dropped both ways and
+ * Forwards plain HTTP requests to upstreams over keep-alive connections, one pool per upstream.
+ * Our own HTTP/1.1 client (upstream-connection.ts) rather than a general one: the proxy needs only
+ * to write a head, stream a body and frame the answer, and at this much per request a general
+ * client's queues, abort signals and request objects were a tenth of the proxy's CPU. WebSocket
+ * upgrades go through http-proxy instead. Hop-by-hop fields are dropped both ways and
  * X-Forwarded-For/Host/Proto/Port added.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Pool, type Dispatcher } from 'undici';
+import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { hasBody } from '../lib/http-body.ts';
+import { UpstreamConnection, type AnswerSink, type ConnectionOwner } from './upstream-connection.ts';
 
-/** RFC 9110 7.6.1 connection-specific headers (and the ones undici manages itself). */
+/** RFC 9110 7.6.1 connection-specific fields, plus the ones this client frames itself. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect', 'proxy-authorization', 'proxy-authenticate']);
+
+/** Idle connections kept per upstream (nginx's `keepalive`); more are closed when they come back. */
+export const MAX_IDLE_PER_UPSTREAM = 256;
+/** How long an idle connection is reused when the upstream gave no Keep-Alive timeout. */
+export const IDLE_REUSE_MS = 30_000;
+/** Stop reusing this long before the upstream's own Keep-Alive timeout, so we never race its close. */
+const KEEP_ALIVE_MARGIN_MS = 1000;
 
 export interface ForwardTarget {
   readonly address: string;
@@ -17,132 +27,143 @@ export interface ForwardTarget {
   readonly port: number;
 }
 
-export interface ForwardHooks {
-  /** The upstream answered (headers arrived); may return headers to add to the answer. */
-  onResponse(): Record<string, string> | undefined;
-  /** No answer came from the upstream (nothing was sent to the client yet). */
-  onError(err: NodeJS.ErrnoException): void;
+/** Field names a Connection header lists (RFC 9110 7.6.1: those are hop-by-hop too), or null. */
+function connectionListed(value: string | string[] | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  const names = (Array.isArray(value) ? value.join(',') : value).split(',').map((t) => t.trim().toLowerCase());
+  const listed = new Set(names.filter((n) => n !== '' && n !== 'close' && n !== 'keep-alive'));
+  return listed.size > 0 ? listed : null;
 }
 
 /**
- * The request's headers as a flat [name, value, ...] list, without hop-by-hop ones, plus
- * X-Forwarded-*. Built from rawHeaders: no object copies or deletes on the hot path.
+ * The head sent upstream: the client's request line and fields without hop-by-hop ones, plus
+ * X-Forwarded-*, and the framing of a body when there is one (`chunked`: re-chunked, since the
+ * server hands us the body decoded).
  */
-function forwardedHeaders(req: IncomingMessage): string[] {
+export function requestHead(req: IncomingMessage, target: ForwardTarget, body: 'none' | 'length' | 'chunked'): string {
   const raw = req.rawHeaders;
-  const out: string[] = [];
+  const listed = connectionListed(req.headers.connection);
+  let head = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n`;
   let xff: string | undefined;
+  let host = false;
   let xfHost = false;
   let xfProto = false;
   let xfPort = false;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name)) continue;
-    if (name === 'x-forwarded-for') {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
+    if (lower === 'x-forwarded-for') {
       xff = xff === undefined ? raw[i + 1]! : `${xff}, ${raw[i + 1]!}`;
       continue;
     }
-    if (name === 'x-forwarded-host') xfHost = true;
-    else if (name === 'x-forwarded-proto') xfProto = true;
-    else if (name === 'x-forwarded-port') xfPort = true;
-    out.push(raw[i]!, raw[i + 1]!);
+    if (lower === 'content-length' && body !== 'length') continue;
+    if (lower === 'host') host = true;
+    else if (lower === 'x-forwarded-host') xfHost = true;
+    else if (lower === 'x-forwarded-proto') xfProto = true;
+    else if (lower === 'x-forwarded-port') xfPort = true;
+    head += `${name}: ${raw[i + 1]!}\r\n`;
   }
+  if (!host) head += `host: ${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}\r\n`;
   const ip = req.socket.remoteAddress ?? '';
-  out.push('x-forwarded-for', xff === undefined ? ip : `${xff}, ${ip}`);
-  if (!xfHost) out.push('x-forwarded-host', req.headers.host ?? '');
-  if (!xfProto) out.push('x-forwarded-proto', 'encrypted' in req.socket ? 'https' : 'http');
-  if (!xfPort) out.push('x-forwarded-port', String(req.socket.localPort ?? ''));
-  return out;
+  head += `x-forwarded-for: ${xff === undefined ? ip : `${xff}, ${ip}`}\r\n`;
+  if (!xfHost) head += `x-forwarded-host: ${req.headers.host ?? ''}\r\n`;
+  if (!xfProto) head += `x-forwarded-proto: ${'encrypted' in req.socket ? 'https' : 'http'}\r\n`;
+  if (!xfPort) head += `x-forwarded-port: ${req.socket.localPort ?? ''}\r\n`;
+  if (body === 'chunked') head += 'transfer-encoding: chunked\r\n';
+  return head + '\r\n';
 }
 
-/** The upstream's raw answer headers for the client: hop-by-hop ones dropped, `extra` added. */
-function answerHeaders(raw: Buffer[], extra: Record<string, string> | undefined): string[] {
+/** The upstream's answer fields for the client: hop-by-hop ones dropped, `extra` added. */
+export function answerHeaders(fields: string[], extra: Record<string, string> | undefined): string[] {
+  let listed: Set<string> | null = null;
   const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1');
-    if (HOP_BY_HOP.has(name.toLowerCase())) continue;
-    out.push(name, raw[i + 1]!.toString('latin1'));
+  for (let i = 0; i < fields.length; i += 2) {
+    const lower = fields[i]!.toLowerCase();
+    if (lower === 'connection') listed = connectionListed(fields[i + 1]!);
+    if (HOP_BY_HOP.has(lower)) continue;
+    out.push(fields[i]!, fields[i + 1]!);
+  }
+  if (listed) {
+    for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has(out[i]!.toLowerCase())) out.splice(i, 2);
   }
   if (extra) for (const k in extra) out.push(k, extra[k]!);
   return out;
 }
 
-/**
- * undici's own handler interface (what its stream() wraps): one object per request and no
- * AbortSignal, eos or header parsing, which together cost the proxy about a fifth of its CPU.
- */
-class ForwardHandler implements Dispatcher.DispatchHandler {
-  private abort: ((err?: Error) => void) | null = null;
-  private answered = false;
+/** The keep-alive connections to one upstream. */
+class ConnectionPool implements ConnectionOwner {
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly open = new Set<UpstreamConnection>();
+  /** The upstream left the routes: connections close as their answers end. */
+  private retired = false;
 
-  constructor(
-    private readonly res: ServerResponse,
-    private readonly hooks: ForwardHooks,
-  ) {
-    // The client left before the answer finished: stop the upstream work too.
-    res.once('close', () => {
-      if (!res.writableFinished) this.abort?.();
-    });
+  constructor(private readonly target: ForwardTarget) {}
+
+  /** The most recently used idle connection still fit for reuse, or a new one. */
+  take(): UpstreamConnection {
+    const now = performance.now();
+    while (this.idle.length > 0) {
+      const c = this.idle.pop()!;
+      if (c.idleUntil > now) return c;
+      c.close();
+    }
+    const c = new UpstreamConnection(this.target.host, this.target.port, this);
+    this.open.add(c);
+    return c;
   }
 
-  onConnect(abort: (err?: Error) => void): void {
-    this.abort = abort;
-    if (this.res.destroyed) abort();
+  release(c: UpstreamConnection): void {
+    const hint = c.keepAliveHintMs;
+    const reuseMs = hint === undefined ? IDLE_REUSE_MS : Math.min(IDLE_REUSE_MS, hint - KEEP_ALIVE_MARGIN_MS);
+    if (this.retired || reuseMs <= 0 || this.idle.length >= MAX_IDLE_PER_UPSTREAM) return c.close();
+    c.idleUntil = performance.now() + reuseMs;
+    this.idle.push(c);
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (statusCode < 200) return true; // 1xx: the final answer follows
-    this.answered = true;
-    this.res.writeHead(statusCode, answerHeaders(rawHeaders, this.hooks.onResponse()));
-    this.res.on('drain', resume);
-    return !this.res.writableNeedDrain;
+  forget(c: UpstreamConnection): void {
+    this.open.delete(c);
+    const i = this.idle.lastIndexOf(c);
+    if (i >= 0) this.idle.splice(i, 1);
   }
 
-  onData(chunk: Buffer): boolean {
-    return this.res.write(chunk);
+  /** Closes the idle connections now and the busy ones when their answers end. */
+  retire(): void {
+    this.retired = true;
+    for (const c of [...this.idle]) c.close();
   }
 
-  onComplete(): void {
-    this.res.end();
-  }
-
-  onError(err: Error): void {
-    if (this.answered) this.res.destroy(); // broke mid-body: a truncated answer must not look whole
-    else this.hooks.onError(err as NodeJS.ErrnoException);
+  destroy(): void {
+    this.retired = true;
+    for (const c of [...this.open]) c.close();
   }
 }
 
 /** Keep-alive connection pools, one per upstream address. */
 export class UpstreamClients {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, ConnectionPool>();
 
-  private poolFor(t: ForwardTarget): Pool {
-    let p = this.pools.get(t.address);
-    if (!p) {
-      p = new Pool(`http://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
-      this.pools.set(t.address, p);
-    }
-    return p;
+  /** Sends `req` to `target`; the answer goes to `sink`. Returns the connection carrying it. */
+  forward(req: IncomingMessage, target: ForwardTarget, sink: AnswerSink): UpstreamConnection {
+    let pool = this.pools.get(target.address);
+    if (!pool) this.pools.set(target.address, (pool = new ConnectionPool(target)));
+    const conn = pool.take();
+    const body = req.readableEnded || !hasBody(req) ? 'none' : req.headers['transfer-encoding'] !== undefined ? 'chunked' : 'length';
+    conn.send(req.method ?? 'GET', requestHead(req, target, body), body === 'none' ? null : req, body === 'chunked', sink);
+    return conn;
   }
 
-  /** Sends `req` to `target` and pipes the answer into `res`. */
-  forward(req: IncomingMessage, res: ServerResponse, target: ForwardTarget, hooks: ForwardHooks): void {
-    const bodyless = req.readableEnded || !hasBody(req);
-    const opts = { path: req.url ?? '/', method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers: forwardedHeaders(req), body: bodyless ? undefined : req };
-    this.poolFor(target).dispatch(opts, new ForwardHandler(res, hooks));
-  }
-
-  /** Closes the pools of upstreams no longer in `keep`. */
+  /** Retires the pools of upstreams no longer in `keep`. */
   prune(keep: ReadonlySet<string>): void {
     for (const [addr, p] of this.pools) {
       if (keep.has(addr)) continue;
       this.pools.delete(addr);
-      void p.close().catch(() => undefined);
+      p.retire();
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.destroy()));
+  close(): void {
+    for (const p of this.pools.values()) p.destroy();
     this.pools.clear();
   }
 }

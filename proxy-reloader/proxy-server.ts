@@ -10,9 +10,11 @@ import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Logger } from '../lib/log.ts';
 import { hasBody } from '../lib/http-body.ts';
-import { UpstreamClients } from './forward.ts';
+import { BerthError } from '../lib/errors.ts';
+import { answerHeaders, UpstreamClients } from './forward.ts';
 import type { Route, RouteTable } from './routes.ts';
-import { stickyIdOf, type Member, type UpstreamPool } from './upstream-pool.ts';
+import type { AnswerSink, UpstreamConnection } from './upstream-connection.ts';
+import { NO_UPSTREAMS, stickyIdOf, type Member, type UpstreamPool } from './upstream-pool.ts';
 
 /** The value of cookie `name` in a Cookie header, or undefined. */
 function readCookie(header: string | undefined, name: string): string | undefined {
@@ -54,6 +56,7 @@ export class ProxyServer {
   readonly clients = new UpstreamClients();
   /** Requests that failed without a usable answer (for /status and tests). */
   failed = 0;
+  /** Requests sent to a second upstream after the first gave no answer. */
   retried = 0;
   /** Upgraded connections: the HTTP server no longer tracks them, close() must end them. */
   private readonly tunnels = new Set<Duplex>();
@@ -96,7 +99,7 @@ export class ProxyServer {
     });
     this.proxy.close();
     this.agent.destroy();
-    await this.clients.close();
+    this.clients.close();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -113,61 +116,21 @@ export class ProxyServer {
       res.end(`berth proxy: no route for host "${req.headers.host ?? ''}" and path "${path}"\n`);
       return;
     }
-    this.forward(req, res, route, this.opts.pools.get(route.serviceDir)!, new Set());
+    const sticky = this.opts.stickyCookie ? readCookie(req.headers.cookie, this.opts.stickyCookie) : undefined;
+    new Exchange(this, this.opts, req, res, route, this.opts.pools.get(route.serviceDir)!, sticky).start();
   }
 
-  private unavailable(res: ServerResponse, route: Route, pool: UpstreamPool): void {
+  /** Answers 503 (no usable upstream) or 502 (no answer), with a body that says why. */
+  refuse(res: ServerResponse, route: Route, pool: UpstreamPool, badGatewayWhy?: string): void {
+    if (badGatewayWhy !== undefined) {
+      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`berth proxy: 502 bad gateway: route "${route.raw}": ${badGatewayWhy}\n`);
+      return;
+    }
     const all = pool.list().filter((m) => !m.draining);
     const reason = all.length === 0 ? 'no upstream is registered' : `all ${all.length} registered upstreams are unhealthy`;
     res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' });
     res.end(`berth proxy: 503 service unavailable: route "${route.raw}" (${route.serviceDir}): ${reason}\n`);
-  }
-
-  private forward(req: IncomingMessage, res: ServerResponse, route: Route, pool: UpstreamPool, tried: Set<string>): void {
-    const sticky = this.opts.stickyCookie ? readCookie(req.headers.cookie, this.opts.stickyCookie) : undefined;
-    const member = (sticky !== undefined ? pool.pickSticky(sticky, tried) : null) ?? pool.pick(tried);
-    if (!member) {
-      if (tried.size > 0) return this.badGateway(res, route, 'no other upstream to retry on');
-      return this.unavailable(res, route, pool);
-    }
-    pool.begin(member);
-    let over = false;
-    const finish = () => {
-      if (over) return;
-      over = true;
-      pool.end(member);
-    };
-    res.once('close', finish);
-    this.clients.forward(req, res, member, {
-      onResponse: () => {
-        pool.succeed(member);
-        const id = this.opts.stickyCookie ? stickyIdOf(member.address) : undefined;
-        return id !== undefined && id !== sticky ? { 'set-cookie': `${this.opts.stickyCookie}=${id}; Path=/; HttpOnly; SameSite=Lax` } : undefined;
-      },
-      onError: (err) => this.failedAttempt(req, res, route, pool, tried, member, err, finish),
-    });
-  }
-
-  private failedAttempt(req: IncomingMessage, res: ServerResponse, route: Route, pool: UpstreamPool, tried: Set<string>, member: Member, err: NodeJS.ErrnoException, finish: () => void): void {
-    finish();
-    res.off('close', finish);
-    if (res.destroyed) return; // the client went away
-    pool.fail(member);
-    if (!res.headersSent && tried.size === 0 && retrySafe(req, err)) {
-      this.retried++;
-      tried.add(member.address);
-      this.opts.logger.debug({ upstream: member.address, error: err.code ?? err.message }, 'retrying on another upstream');
-      return this.forward(req, res, route, pool, tried);
-    }
-    this.opts.logger.warn({ route: route.raw, upstream: member.address, method: req.method, error: err.code ?? err.message }, 'upstream request failed');
-    this.failed++;
-    if (res.headersSent) res.destroy();
-    else this.badGateway(res, route, `upstream ${member.address}: ${err.code ?? err.message}`);
-  }
-
-  private badGateway(res: ServerResponse, route: Route, why: string): void {
-    res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(`berth proxy: 502 bad gateway: route "${route.raw}": ${why}\n`);
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -187,5 +150,103 @@ export class ProxyServer {
       this.opts.logger.warn({ route: route.raw, upstream: member.address, error: err.message }, 'websocket upgrade failed');
       socket.destroy();
     });
+  }
+}
+
+/** How a failed attempt reads in a 502 body and the log: a system error's code, else our message. */
+function describe(err: NodeJS.ErrnoException): string {
+  return err instanceof BerthError ? err.message : (err.code ?? err.message);
+}
+
+/**
+ * One plain request on its way through the proxy: the upstream it is on, at most one retry on
+ * another, and what reaches the client. One object per request, with the answer's callbacks as
+ * its methods: at tens of thousands of requests a second, closures per request show.
+ */
+class Exchange implements AnswerSink {
+  /** The upstream of the attempt under way (counted in its in-flight requests), or null. */
+  private member: Member | null = null;
+  private conn: UpstreamConnection | null = null;
+  /** The upstream that failed the first attempt, once a retry started, and how it failed. */
+  private firstTried: string | null = null;
+  private firstFailure = '';
+
+  constructor(
+    private readonly proxy: ProxyServer,
+    private readonly opts: ProxyServerOptions,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly route: Route,
+    private readonly pool: UpstreamPool,
+    private readonly sticky: string | undefined,
+  ) {}
+
+  start(): void {
+    if (this.res.destroyed) return; // the client left while its head was parsed
+    // The answer finished or the client left: either way the attempt is over.
+    this.res.once('close', () => this.closed());
+    this.attempt();
+  }
+
+  private attempt(): void {
+    const exclude = this.firstTried === null ? NO_UPSTREAMS : new Set([this.firstTried]);
+    const member = (this.sticky !== undefined ? this.pool.pickSticky(this.sticky, exclude) : null) ?? this.pool.pick(exclude);
+    if (!member) return this.proxy.refuse(this.res, this.route, this.pool, this.firstTried === null ? undefined : `${this.firstFailure}; no other upstream to retry on`);
+    this.member = member;
+    this.pool.begin(member);
+    this.conn = this.proxy.clients.forward(this.req, member, this);
+  }
+
+  onHead(status: number, headers: string[]): void {
+    const member = this.member!;
+    this.pool.succeed(member);
+    const id = this.opts.stickyCookie ? stickyIdOf(member.address) : undefined;
+    const cookie = id !== undefined && id !== this.sticky ? { 'set-cookie': `${this.opts.stickyCookie}=${id}; Path=/; HttpOnly; SameSite=Lax` } : undefined;
+    this.res.writeHead(status, answerHeaders(headers, cookie));
+  }
+
+  onBody(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', () => this.conn?.resumeFor(this));
+    return false;
+  }
+
+  onEnd(): void {
+    this.conn = null;
+    this.res.end();
+  }
+
+  onError(err: NodeJS.ErrnoException, answered: boolean): void {
+    this.conn = null;
+    const member = this.member!;
+    this.endAttempt();
+    if (this.res.destroyed) return; // the client went away
+    if (answered) {
+      this.res.destroy(); // broke mid-body: a truncated answer must not look whole
+      return;
+    }
+    this.pool.fail(member);
+    if (this.firstTried === null && retrySafe(this.req, err)) {
+      this.proxy.retried++;
+      this.firstTried = member.address;
+      this.firstFailure = `upstream ${member.address}: ${describe(err)}`;
+      this.opts.logger.debug({ upstream: member.address, error: describe(err) }, 'retrying on another upstream');
+      return this.attempt();
+    }
+    this.opts.logger.warn({ route: this.route.raw, upstream: member.address, method: this.req.method, error: describe(err) }, 'upstream request failed');
+    this.proxy.failed++;
+    this.proxy.refuse(this.res, this.route, this.pool, `upstream ${member.address}: ${describe(err)}`);
+  }
+
+  private closed(): void {
+    this.endAttempt();
+    this.conn?.abort(this);
+    this.conn = null;
+  }
+
+  private endAttempt(): void {
+    if (this.member === null) return;
+    this.pool.end(this.member);
+    this.member = null;
   }
 }

@@ -55,8 +55,15 @@ export interface PoolOptions {
   random?: () => number;
 }
 
+/** An empty exclusion list, shared: a pick on the first attempt allocates nothing. */
+export const NO_UPSTREAMS: ReadonlySet<string> = new Set();
+
 export class UpstreamPool {
   private readonly members = new Map<string, Member>();
+  /** `members`' values as an array, rebuilt when they change (picks outnumber changes by far). */
+  private memberList: Member[] | null = null;
+  /** Reused by every pick for its candidates. */
+  private readonly candidates: Member[] = [];
   private rr = 0;
 
   constructor(private readonly opts: PoolOptions) {}
@@ -76,13 +83,14 @@ export class UpstreamPool {
         m.draining = false; // came back before it drained
         continue;
       }
+      this.memberList = null;
       this.members.set(addr, { address: addr, host: u.host.replace(/^\[|\]$/g, ''), port: u.port, id: u.id, inflight: 0, served: 0, healthy: true, consecutiveFailures: 0, ejectedUntil: 0, draining: false, addedAt: this.opts.clock.now() });
       added.push(addr);
     }
     for (const [addr, m] of this.members) {
       if (next.has(addr) || m.draining) continue;
       removed.push(addr);
-      if (m.inflight === 0) this.members.delete(addr);
+      if (m.inflight === 0) this.forget(addr);
       else m.draining = true;
     }
     return { added, removed };
@@ -96,11 +104,13 @@ export class UpstreamPool {
    * The upstream for the next request, or null when none is healthy. When every healthy
    * upstream is ejected by passive checks, one is tried anyway (better a chance than a 503).
    */
-  pick(exclude: ReadonlySet<string> = new Set()): Member | null {
+  pick(exclude: ReadonlySet<string> = NO_UPSTREAMS): Member | null {
     const now = this.opts.clock.now();
-    const all = [...this.members.values()];
-    let candidates = all.filter((m) => this.usable(m, now, exclude));
-    if (candidates.length === 0) candidates = all.filter((m) => !m.draining && m.healthy && !exclude.has(m.address));
+    const all = (this.memberList ??= [...this.members.values()]);
+    let candidates = this.candidates;
+    candidates.length = 0;
+    for (const m of all) if (this.usable(m, now, exclude)) candidates.push(m);
+    if (candidates.length === 0) for (const m of all) if (!m.draining && m.healthy && !exclude.has(m.address)) candidates.push(m);
     if (candidates.length === 0) return null;
     candidates = this.applySlowStart(candidates, now);
     const start = this.rr++ % candidates.length;
@@ -125,6 +135,11 @@ export class UpstreamPool {
     return kept.length > 0 ? kept : candidates;
   }
 
+  private forget(address: string): void {
+    this.members.delete(address);
+    this.memberList = null;
+  }
+
   begin(m: Member): void {
     m.inflight++;
   }
@@ -132,7 +147,7 @@ export class UpstreamPool {
   /** A request to `m` is over (answered, failed or aborted). */
   end(m: Member): void {
     m.inflight--;
-    if (m.draining && m.inflight <= 0 && this.members.get(m.address) === m) this.members.delete(m.address);
+    if (m.draining && m.inflight <= 0 && this.members.get(m.address) === m) this.forget(m.address);
   }
 
   /** The upstream answered. */
@@ -149,7 +164,7 @@ export class UpstreamPool {
   }
 
   /** The usable upstream whose sticky id is `stickyId` (sticky sessions), or null. */
-  pickSticky(stickyId: string, exclude: ReadonlySet<string> = new Set()): Member | null {
+  pickSticky(stickyId: string, exclude: ReadonlySet<string> = NO_UPSTREAMS): Member | null {
     const now = this.opts.clock.now();
     for (const m of this.members.values()) if (stickyIdOf(m.address) === stickyId && this.usable(m, now, exclude)) return m;
     return null;
@@ -168,6 +183,6 @@ export class UpstreamPool {
   /** Upstreams that would take a request now. */
   healthyCount(): number {
     const now = this.opts.clock.now();
-    return this.list().filter((m) => this.usable(m, now, new Set())).length;
+    return this.list().filter((m) => this.usable(m, now, NO_UPSTREAMS)).length;
   }
 }
