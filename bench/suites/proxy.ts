@@ -97,7 +97,9 @@ export async function proxySuite(settings: BenchSettings, progress: Progress): P
     const runs: Record<keyof typeof targets, Measurement[]> = { direct: [], berth: [], nginx: [] };
     const rounds = settings.rounds;
     for (let round = 1; round <= rounds; round++) {
-      for (const name of ['direct', 'berth', 'nginx'] as const) {
+      // berth and nginx swap places every round, so neither always runs right after the direct row.
+      const order = round % 2 === 1 ? (['direct', 'berth', 'nginx'] as const) : (['direct', 'nginx', 'berth'] as const);
+      for (const name of order) {
         progress.start(`proxy: ${name} (round ${round}/${rounds})`);
         const m = await load(targets[name], settings, progress);
         runs[name].push(m);
