@@ -67,7 +67,7 @@ const ANSWERS: Record<string, string[]> = {
   '/length': ['HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Kept: yes\r\n\r\nhello'],
   '/chunked': ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhel', 'lo\r\n6\r\n, chun\r\n', '4\r\nked!\r\n0\r\nX-Trailer: t\r\n\r\n'],
   '/interim': ['HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n', 'HTTP/1.1 201 Created\r\nContent-Length: 7\r\n\r\ncreated'],
-  '/hop': ['HTTP/1.1 200 OK\r\nConnection: X-Secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=30\r\nProxy-Authenticate: Basic\r\nContent-Length: 2\r\n\r\nok'],
+  '/hop': ['HTTP/1.1 200 OK\r\nConnection: X-Secret\r\nX-Secret: 1\r\nConnection: X-Other\r\nX-Other: 2\r\nKeep-Alive: timeout=30\r\nProxy-Authenticate: Basic\r\nContent-Length: 2\r\n\r\nok'],
   '/empty': ['HTTP/1.1 204 No Content\r\n\r\n'],
   '/head': ['HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n'],
   '/bad-status': ['HTTP/1.1 2xx OK\r\n\r\n'],
@@ -125,7 +125,7 @@ test('answers framed by length, chunks, interim answers, the close, and none rea
 
   const hop = await get('/hop');
   assert.equal(hop.body, 'ok');
-  for (const h of ['x-secret', 'keep-alive', 'proxy-authenticate']) assert.equal(hop.headers[h], undefined, `${h} is hop-by-hop`);
+  for (const h of ['x-secret', 'x-other', 'keep-alive', 'proxy-authenticate']) assert.equal(hop.headers[h], undefined, `${h} is hop-by-hop`);
 });
 
 test('keep-alive connections are reused; a Keep-Alive timeout hint and a close are honoured', async (t) => {

@@ -9,15 +9,16 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { hasBody } from '../lib/http-body.ts';
+import { connectionTokens } from './response-parser.ts';
 import { UpstreamConnection, type AnswerSink, type ConnectionOwner } from './upstream-connection.ts';
 
 /** RFC 9110 7.6.1 connection-specific fields, plus the ones this client frames itself. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect', 'proxy-authorization', 'proxy-authenticate']);
 
 /** Idle connections kept per upstream (nginx's `keepalive`); more are closed when they come back. */
-export const MAX_IDLE_PER_UPSTREAM = 256;
+const MAX_IDLE_PER_UPSTREAM = 256;
 /** How long an idle connection is reused when the upstream gave no Keep-Alive timeout. */
-export const IDLE_REUSE_MS = 30_000;
+const IDLE_REUSE_MS = 30_000;
 /** Stop reusing this long before the upstream's own Keep-Alive timeout, so we never race its close. */
 const KEEP_ALIVE_MARGIN_MS = 1000;
 
@@ -30,7 +31,7 @@ export interface ForwardTarget {
 /** Field names a Connection header lists (RFC 9110 7.6.1: those are hop-by-hop too), or null. */
 function connectionListed(value: string | string[] | undefined): Set<string> | null {
   if (value === undefined) return null;
-  const names = (Array.isArray(value) ? value.join(',') : value).split(',').map((t) => t.trim().toLowerCase());
+  const names = connectionTokens(Array.isArray(value) ? value.join(',') : value);
   const listed = new Set(names.filter((n) => n !== '' && n !== 'close' && n !== 'keep-alive'));
   return listed.size > 0 ? listed : null;
 }
@@ -40,7 +41,7 @@ function connectionListed(value: string | string[] | undefined): Set<string> | n
  * X-Forwarded-*, and the framing of a body when there is one (`chunked`: re-chunked, since the
  * server hands us the body decoded).
  */
-export function requestHead(req: IncomingMessage, target: ForwardTarget, body: 'none' | 'length' | 'chunked'): string {
+function requestHead(req: IncomingMessage, target: ForwardTarget, body: 'none' | 'length' | 'chunked'): string {
   const raw = req.rawHeaders;
   const listed = connectionListed(req.headers.connection);
   let head = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n`;
@@ -76,14 +77,15 @@ export function requestHead(req: IncomingMessage, target: ForwardTarget, body: '
 
 /** The upstream's answer fields for the client: hop-by-hop ones dropped, `extra` added. */
 export function answerHeaders(fields: string[], extra: Record<string, string> | undefined): string[] {
-  let listed: Set<string> | null = null;
+  let connection: string[] | undefined;
   const out: string[] = [];
   for (let i = 0; i < fields.length; i += 2) {
     const lower = fields[i]!.toLowerCase();
-    if (lower === 'connection') listed = connectionListed(fields[i + 1]!);
+    if (lower === 'connection') (connection ??= []).push(fields[i + 1]!);
     if (HOP_BY_HOP.has(lower)) continue;
     out.push(fields[i]!, fields[i + 1]!);
   }
+  const listed = connectionListed(connection);
   if (listed) {
     for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has(out[i]!.toLowerCase())) out.splice(i, 2);
   }

@@ -120,17 +120,18 @@ export class ProxyServer {
     new Exchange(this, this.opts, req, res, route, this.opts.pools.get(route.serviceDir)!, sticky).start();
   }
 
-  /** Answers 503 (no usable upstream) or 502 (no answer), with a body that says why. */
-  refuse(res: ServerResponse, route: Route, pool: UpstreamPool, badGatewayWhy?: string): void {
-    if (badGatewayWhy !== undefined) {
-      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`berth proxy: 502 bad gateway: route "${route.raw}": ${badGatewayWhy}\n`);
-      return;
-    }
+  /** 503: the route has no upstream that would take a request. */
+  unavailable(res: ServerResponse, route: Route, pool: UpstreamPool): void {
     const all = pool.list().filter((m) => !m.draining);
     const reason = all.length === 0 ? 'no upstream is registered' : `all ${all.length} registered upstreams are unhealthy`;
     res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' });
     res.end(`berth proxy: 503 service unavailable: route "${route.raw}" (${route.serviceDir}): ${reason}\n`);
+  }
+
+  /** 502: no usable answer came from the upstreams tried. */
+  badGateway(res: ServerResponse, route: Route, why: string): void {
+    res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(`berth proxy: 502 bad gateway: route "${route.raw}": ${why}\n`);
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -191,7 +192,10 @@ class Exchange implements AnswerSink {
   private attempt(): void {
     const exclude = this.firstTried === null ? NO_UPSTREAMS : new Set([this.firstTried]);
     const member = (this.sticky !== undefined ? this.pool.pickSticky(this.sticky, exclude) : null) ?? this.pool.pick(exclude);
-    if (!member) return this.proxy.refuse(this.res, this.route, this.pool, this.firstTried === null ? undefined : `${this.firstFailure}; no other upstream to retry on`);
+    if (!member) {
+      if (this.firstTried === null) return this.proxy.unavailable(this.res, this.route, this.pool);
+      return this.proxy.badGateway(this.res, this.route, `${this.firstFailure}; no other upstream to retry on`);
+    }
     this.member = member;
     this.pool.begin(member);
     this.conn = this.proxy.clients.forward(this.req, member, this);
@@ -226,16 +230,17 @@ class Exchange implements AnswerSink {
       return;
     }
     this.pool.fail(member);
+    const why = describe(err);
     if (this.firstTried === null && retrySafe(this.req, err)) {
       this.proxy.retried++;
       this.firstTried = member.address;
-      this.firstFailure = `upstream ${member.address}: ${describe(err)}`;
-      this.opts.logger.debug({ upstream: member.address, error: describe(err) }, 'retrying on another upstream');
+      this.firstFailure = `upstream ${member.address}: ${why}`;
+      this.opts.logger.debug({ upstream: member.address, error: why }, 'retrying on another upstream');
       return this.attempt();
     }
-    this.opts.logger.warn({ route: this.route.raw, upstream: member.address, method: this.req.method, error: describe(err) }, 'upstream request failed');
+    this.opts.logger.warn({ route: this.route.raw, upstream: member.address, method: this.req.method, error: why }, 'upstream request failed');
     this.proxy.failed++;
-    this.proxy.refuse(this.res, this.route, this.pool, `upstream ${member.address}: ${describe(err)}`);
+    this.proxy.badGateway(this.res, this.route, `upstream ${member.address}: ${why}`);
   }
 
   private closed(): void {

@@ -30,6 +30,15 @@ const FIELD_VALUE_FORBIDDEN = /[^\t\x20-\x7e\x80-\xff]/;
 const DIGITS = /^\d+$/;
 const HEX = /^[0-9A-Fa-f]+$/;
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
+const HEAD_TOO_LONG = `the upstream's head is longer than ${MAX_HEAD_BYTES} bytes`;
+const TRAILERS_TOO_LONG = `the upstream's trailer section is longer than ${MAX_HEAD_BYTES} bytes`;
+const CHUNK_LINE_TOO_LONG = `the upstream's chunk-size line is longer than ${MAX_CHUNK_LINE_BYTES} bytes`;
+const CHUNK_TOO_LONG = 'a chunk is longer than its size line says';
+
+/** The lower-cased tokens of a Connection field's value (or of several, joined by commas). */
+export function connectionTokens(value: string): string[] {
+  return value.split(',').map((t) => t.trim().toLowerCase());
+}
 
 /** `done`: an answer just ended inside `execute`, which tells the handler once it knows what follows. */
 type State = 'idle' | 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailers' | 'until-close' | 'done' | 'closed';
@@ -53,7 +62,7 @@ export class ResponseParser {
   constructor(private readonly handler: ResponseHandler) {}
 
   /** Whether an answer is expected or being read. */
-  get busy(): boolean {
+  private get busy(): boolean {
     return this.state !== 'idle' && this.state !== 'closed';
   }
 
@@ -83,7 +92,7 @@ export class ResponseParser {
           throw new UpstreamProtocolError(`${data.length - at} bytes arrived when no request was waiting for an answer`);
         case 'head':
         case 'trailers': {
-          const line = this.readLine(data, at, MAX_HEAD_BYTES - this.headBytes, `the upstream's ${this.state === 'head' ? 'head' : 'trailer section'} is longer than ${MAX_HEAD_BYTES} bytes`);
+          const line = this.readLine(data, at, MAX_HEAD_BYTES - this.headBytes, this.state === 'head' ? HEAD_TOO_LONG : TRAILERS_TOO_LONG);
           if (line === null) return;
           at = this.next;
           this.headBytes += line.length + 2;
@@ -107,18 +116,17 @@ export class ResponseParser {
           this.handler.onBody(at === 0 ? data : data.subarray(at));
           return;
         case 'chunk-size': {
-          const line = this.readLine(data, at, MAX_CHUNK_LINE_BYTES, `the upstream's chunk-size line is longer than ${MAX_CHUNK_LINE_BYTES} bytes`);
+          const line = this.readLine(data, at, MAX_CHUNK_LINE_BYTES, CHUNK_LINE_TOO_LONG);
           if (line === null) return;
           at = this.next;
           this.chunkSize(line);
           break;
         }
         case 'chunk-end': {
-          const tooLong = 'a chunk is longer than its size line says';
-          const line = this.readLine(data, at, 2, tooLong);
+          const line = this.readLine(data, at, 2, CHUNK_TOO_LONG);
           if (line === null) return;
           at = this.next;
-          if (line !== '') throw new UpstreamProtocolError(tooLong);
+          if (line !== '') throw new UpstreamProtocolError(CHUNK_TOO_LONG);
           this.state = 'chunk-size';
           break;
         }
@@ -201,7 +209,7 @@ export class ResponseParser {
     }
     let lengths: string[] | null = null;
     let codings: string | null = null;
-    let connection = '';
+    let connection: string | null = null;
     const h = this.headers;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!;
@@ -209,17 +217,18 @@ export class ResponseParser {
       const lower = name.toLowerCase();
       if (lower === 'content-length') (lengths ??= []).push(h[i + 1]!);
       else if (lower === 'transfer-encoding') codings = codings === null ? h[i + 1]! : `${codings}, ${h[i + 1]!}`;
-      else if (lower === 'connection') connection += `,${h[i + 1]!.toLowerCase()}`;
+      else if (lower === 'connection') connection = connection === null ? h[i + 1]! : `${connection},${h[i + 1]!}`;
       else if (lower === 'keep-alive') {
         const m = KEEP_ALIVE_TIMEOUT.exec(h[i + 1]!);
         if (m) this.keepAliveMs = Number(m[1]) * 1000;
       }
     }
-    const tokens = connection === '' ? [] : connection.split(',').map((t) => t.trim());
+    const tokens = connection === null ? [] : connectionTokens(connection);
     this.reusable = this.version === 1 ? !tokens.includes('close') : tokens.includes('keep-alive');
 
-    const bodyless = this.headRequest || status === 204 || status === 304;
-    if (codings !== null && !bodyless) {
+    if (this.headRequest || status === 204 || status === 304) {
+      this.state = 'done';
+    } else if (codings !== null) {
       // Transfer-Encoding overrides Content-Length, which must not be passed on (RFC 9112 6.3).
       if (lengths) {
         this.dropField('content-length');
@@ -231,11 +240,9 @@ export class ResponseParser {
         this.state = 'until-close';
         this.reusable = false;
       }
-    } else if (lengths && !bodyless) {
+    } else if (lengths) {
       this.remaining = this.contentLength(lengths);
       this.state = this.remaining > 0 ? 'length' : 'done';
-    } else if (bodyless) {
-      this.state = 'done';
     } else {
       this.state = 'until-close';
       this.reusable = false;

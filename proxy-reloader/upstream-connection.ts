@@ -27,7 +27,7 @@ export interface ConnectionOwner {
 }
 
 /** As nginx's proxy_read_timeout: an upstream silent this long while a request waits on it has failed. */
-export const READ_TIMEOUT_MS = 60_000;
+const READ_TIMEOUT_MS = 60_000;
 
 export class UpstreamConnection implements ResponseHandler {
   private readonly socket: Socket;
