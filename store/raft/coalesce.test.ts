@@ -47,8 +47,10 @@ test('positive append answers collapse into the highest; rejections are never me
 test('the input messages and their entry lists are left as they were', () => {
   const a = app(10, 2, [entry(11)], 9);
   const b = app(11, 2, [entry(12)], 10);
-  coalesceMessages([a, b], 1 << 20);
-  assert.deepEqual([indexes(a), a.commit, indexes(b)], [[11], 9, [12]]);
+  const c = app(12, 2, [entry(13)], 11);
+  const [merged] = coalesceMessages([a, b, c], 1 << 20);
+  assert.deepEqual([indexes(merged!), merged!.commit], [[11, 12, 13], 11]);
+  assert.deepEqual([indexes(a), a.commit, indexes(b), b.commit, indexes(c)], [[11], 9, [12], 10, [13]]);
 });
 
 test('byPeer groups messages by destination and keeps each peer\'s order', () => {
