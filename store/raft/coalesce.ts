@@ -30,27 +30,21 @@ export function coalesceMessages(msgs: Message[], maxBytes = MAX_COALESCED_ENTRY
   if (msgs.length < 2) return msgs;
   const out: Message[] = [];
   let bytes = 0;
-  // The last message in `out` is a copy made here, so later appends extend its entries in
-  // place: copying the array at every merge made a frame of n appends cost n^2/2 copies.
-  let ownCopy = false;
+  // A merged append is a copy made here, so later appends extend its entries in place: copying
+  // the array at every merge made a frame of n appends cost n^2/2 copies.
+  let merged: Message | null = null;
   for (const m of msgs) {
     const prev = out[out.length - 1];
     const size = entryBytes(m);
     if (prev && continues(prev, m) && bytes + size <= maxBytes) {
-      const merged = ownCopy ? prev : { ...prev, entries: [...prev.entries] };
+      if (prev !== merged) out[out.length - 1] = merged = { ...prev, entries: [...prev.entries] };
       for (const e of m.entries) merged.entries.push(e);
-      merged.commit = Math.max(prev.commit, m.commit);
-      out[out.length - 1] = merged;
-      ownCopy = true;
+      merged.commit = Math.max(merged.commit, m.commit);
       bytes += size;
     } else if (prev && positiveAnswers(prev, m)) {
-      if (m.index >= prev.index) {
-        out[out.length - 1] = m;
-        ownCopy = false;
-      }
+      if (m.index >= prev.index) out[out.length - 1] = m;
     } else {
       out.push(m);
-      ownCopy = false;
       bytes = size;
     }
   }
