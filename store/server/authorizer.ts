@@ -4,7 +4,7 @@
  * --client-cert-auth and no Authorization header) with its verified client certificate's CN;
  * a request naming no user is the guest role. A bad password is no user at all.
  */
-import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { hasKeyAccess, hasRecursiveAccess } from '../auth/permissions.ts';
 import { GUEST_ROLE, ROOT_ROLE, type StoredUser } from '../auth/types.ts';
@@ -22,8 +22,18 @@ export function parseBasicAuth(header: string | undefined): { username: string; 
   return { username: Buffer.from(decoded.slice(0, colon), 'latin1').toString('utf8'), password: Buffer.from(decoded.slice(colon + 1), 'latin1').toString('utf8') };
 }
 
+/**
+ * What the authorizer reads of a request: node:http's IncomingMessage is one, and the fast path
+ * (fast-path/) makes one from the head it parsed.
+ */
+export interface Requester {
+  method?: string;
+  headers: { authorization?: string };
+  socket: Socket;
+}
+
 /** The verified client certificate's subject CN, if the connection has one. */
-export function clientCertCommonName(req: IncomingMessage): string | null {
+export function clientCertCommonName(req: Requester): string | null {
   const sock = req.socket as TLSSocket;
   if (typeof sock.getPeerCertificate !== 'function' || !sock.authorized) return null;
   const cert = sock.getPeerCertificate();
@@ -42,7 +52,7 @@ export class Authorizer {
     return this.node.auth.enabled;
   }
 
-  private async userFromBasicAuth(req: IncomingMessage): Promise<StoredUser | null> {
+  private async userFromBasicAuth(req: Requester): Promise<StoredUser | null> {
     const creds = parseBasicAuth(req.headers.authorization);
     if (!creds) return null;
     const user = this.node.auth.findUser(creds.username);
@@ -50,7 +60,7 @@ export class Authorizer {
     return (await this.passwords.verify(user, creds.password)) ? user : null;
   }
 
-  private userFromClientCert(req: IncomingMessage): StoredUser | null {
+  private userFromClientCert(req: Requester): StoredUser | null {
     const cn = clientCertCommonName(req);
     return cn === null ? null : (this.node.auth.findUser(cn) ?? null);
   }
@@ -60,26 +70,26 @@ export class Authorizer {
    * user or a wrong password. The key checks, the root checks and the dashboard's sign-in all ask
    * this one question.
    */
-  async identify(req: IncomingMessage): Promise<StoredUser | null | 'invalid'> {
+  async identify(req: Requester): Promise<StoredUser | null | 'invalid'> {
     if (!req.headers.authorization) return this.clientCertAuth ? this.userFromClientCert(req) : null;
     return (await this.userFromBasicAuth(req)) ?? 'invalid';
   }
 
   /** etcd's hasRootAccess: the user holds the root role. */
-  async hasRootAccess(req: IncomingMessage): Promise<boolean> {
+  async hasRootAccess(req: Requester): Promise<boolean> {
     if (!this.enabled) return true;
     const user = await this.identify(req);
     return user !== null && user !== 'invalid' && (user.roles ?? []).includes(ROOT_ROLE);
   }
 
   /** etcd's hasWriteRootAccess: reads are open, changes need root. */
-  async hasWriteRootAccess(req: IncomingMessage): Promise<boolean> {
+  async hasWriteRootAccess(req: Requester): Promise<boolean> {
     if (req.method === 'GET' || req.method === 'HEAD') return true;
     return this.hasRootAccess(req);
   }
 
   /** etcd's hasKeyPrefixAccess for a /v2/keys request on `key` (the path after /v2/keys). */
-  async hasKeyAccess(req: IncomingMessage, key: string, recursive: boolean): Promise<boolean> {
+  async hasKeyAccess(req: Requester, key: string, recursive: boolean): Promise<boolean> {
     if (!this.enabled) return true;
     const write = req.method !== 'GET' && req.method !== 'HEAD';
     const user = await this.identify(req);

@@ -70,8 +70,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-export function isUrlEncoded(req: IncomingMessage): boolean {
-  const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+/** Whether a Content-Type field names a urlencoded form (Go's ParseForm reads no other body). */
+export function isUrlEncoded(contentType: string | undefined): boolean {
+  const ct = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   return ct === 'application/x-www-form-urlencoded';
 }
 

@@ -17,6 +17,9 @@ import { AuthHandlers, writeNoAuth } from './auth-handlers.ts';
 import { Authorizer } from './authorizer.ts';
 import { PasswordVerifier } from './passwords.ts';
 import { listenClientUrl } from './listener.ts';
+import { escapePath, keysTarget, readTarget } from './targets.ts';
+import { keysFastPath } from './fast-path/keys-fast-path.ts';
+import type { FastPath } from './fast-path/serve-fast-path.ts';
 import type { TlsMaterial } from '../transport/tls-material.ts';
 
 export interface ClientServerDeps {
@@ -34,6 +37,8 @@ export interface ClientServerDeps {
   tls?: TlsMaterial;
   /** --client-cert-auth: refuse TLS clients without a certificate signed by `tls.ca`; CN names the user. */
   clientCertAuth?: boolean;
+  /** Answer /v2/keys reads and writes on plain HTTP without node:http (default true); tests turn it off to compare. */
+  fastPath?: boolean;
 }
 
 
@@ -50,31 +55,6 @@ export const DEFAULT_LIMITS: KeysLimits = {
   maxWatchesPerConnection: 8,
 };
 
-/** Go's ServeMux path cleaning: the canonical form a request is redirected to. */
-export function canonicalPath(p: string): string {
-  if (p === '') return '/';
-  if (!p.startsWith('/')) p = '/' + p;
-  const parts: string[] = [];
-  for (const seg of p.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') parts.pop();
-    else parts.push(seg);
-  }
-  let np = '/' + parts.join('/');
-  if (p.endsWith('/') && np !== '/') np += '/';
-  return np;
-}
-
-/** Go's url.URL path escaping, for the Location of a redirect (a raw newline would split headers). */
-export function escapePath(p: string): string {
-  let out = '';
-  for (const byte of Buffer.from(p, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9\-_.~$&+,/:;=@]/.test(c) ? c : '%' + byte.toString(16).toUpperCase().padStart(2, '0');
-  }
-  return out;
-}
-
 export async function startClientServer(deps: ClientServerDeps): Promise<ClientServer> {
   const limits: KeysLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   const metrics = new ServerMetrics(deps.metrics);
@@ -85,20 +65,13 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const raw = req.url ?? '/';
-    const q = raw.indexOf('?');
-    const rawPath = q >= 0 ? raw.slice(0, q) : raw;
-    const query = new URLSearchParams(q >= 0 ? raw.slice(q + 1) : '');
-    let path: string | null = null;
-    try {
-      path = decodeURIComponent(rawPath);
-    } catch {
-      // answered 400 below
-    }
-    const canonical = path === null || path.includes('\0') ? null : canonicalPath(path);
-    if (canonical !== null && canonical === path && (path === '/v2/keys' || path.startsWith('/v2/keys/'))) {
+    const target = readTarget(raw);
+    const forKeys = keysTarget(target);
+    if (forKeys) {
       metrics.receivedRequest(req.method ?? 'GET');
-      return keys.handle(req, res, path.slice('/v2/keys'.length) || '/', query, path.slice('/v2/keys'.length));
+      return keys.handle(req, res, forKeys.keyPath, forKeys.query, forKeys.authKey);
     }
+    const { path, canonical, queryStart: q } = target;
     // The keys handler sets its own headers (KeysHandler.eventHeaders); every other answer
     // carries etcd's common headers from here.
     setCommonHeaders(res);
@@ -137,11 +110,14 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
       writeText(res, 500, 'internal server error');
     });
   };
-  const listenerOptions = { headersTimeoutMs: deps.headersTimeoutMs ?? 10_000, requestTimeoutMs: deps.requestTimeoutMs ?? 30_000, tls: deps.tls, clientCertAuth: deps.clientCertAuth ?? false };
+  const fastPath = deps.fastPath === false ? undefined : { answer: keysFastPath(keys, metrics), maxBodyBytes: limits.maxRequestBytes, onError: (err: unknown) => deps.logger.error({ err }, 'client request failed'), onHandOff: () => metrics.handOffs.inc() };
+  const listenerOptions = { headersTimeoutMs: deps.headersTimeoutMs ?? 10_000, requestTimeoutMs: deps.requestTimeoutMs ?? 30_000, tls: deps.tls, clientCertAuth: deps.clientCertAuth ?? false, fastPath };
+  const fastPaths: FastPath[] = [];
   for (const listen of deps.listenUrls) {
-    const { server, url } = await listenClientUrl(listen, listenerOptions, handler);
-    urls.push(url);
-    servers.push(server);
+    const l = await listenClientUrl(listen, listenerOptions, handler);
+    urls.push(l.url);
+    servers.push(l.server);
+    if (l.fastPath) fastPaths.push(l.fastPath);
   }
   deps.logger.info({ urls }, 'serving client requests');
 
@@ -150,6 +126,7 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
     async close() {
       dashboard.close();
       keys.closeWatches();
+      for (const f of fastPaths) f.closeAll();
       await Promise.all(
         servers.map(
           (s) =>

@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import { EtcdError } from '../kv/errors.ts';
 
 /** Headers etcd 3.4 puts on every client response (its CORS defaults). */
 export const COMMON_HEADERS: Record<string, string> = {
@@ -22,15 +21,6 @@ export function setCommonHeaders(res: ServerResponse): void {
 function endWhole(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
   res.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
   res.end(body);
-}
-
-/** etcd's error JSON, its status, and X-Etcd-Index. */
-export function writeEtcdError(res: ServerResponse, err: EtcdError, status = err.httpStatus): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  endWhole(res, status, { 'Content-Type': 'application/json', 'X-Etcd-Index': String(err.index) }, JSON.stringify(err.toJSON()) + '\n');
 }
 
 export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

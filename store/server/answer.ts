@@ -1,0 +1,18 @@
+import type { ServerResponse } from 'node:http';
+
+/**
+ * A whole answer: its status, its header fields as a flat [name, value, ...] list in the order
+ * they go out, and a body framed by its length (Content-Length is added when it is written, as
+ * Go's net/http frames a small body). The keys handler builds these once; node:http
+ * (`writeAnswer`) and the fast path (fast-path/answer-bytes.ts) send the same fields in the same order.
+ */
+export interface Answer {
+  status: number;
+  headers: readonly string[];
+  body: string;
+}
+
+export function writeAnswer(res: ServerResponse, a: Answer): void {
+  res.writeHead(a.status, [...a.headers, 'Content-Length', String(Buffer.byteLength(a.body))]);
+  res.end(a.body);
+}
