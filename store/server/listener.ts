@@ -7,6 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TlsMaterial } from '../transport/tls-material.ts';
 import { ListenError } from '../../lib/errors.ts';
+import { bareAnswer } from './bare-answers.ts';
 import type { FastAnswerer } from './fast-path/fast-connection.ts';
 import { serveFastPath, type FastPath } from './fast-path/serve-fast-path.ts';
 
@@ -63,7 +64,7 @@ export async function listenClientUrl(listen: string, o: ListenerOptions, handle
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     // destroySoon: the server's sockets allow half-open, so end() alone would leave the
     // connection (and its descriptor) to a client that never closes its side.
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    socket.end(bareAnswer(status));
     socket.destroySoon();
   });
   const host = u.hostname.replace(/^\[|\]$/g, '');

@@ -10,6 +10,7 @@
 import type { Socket } from 'node:net';
 import type { Answer } from '../answer.ts';
 import { COMMON_HEADER_LIST } from '../responses.ts';
+import { bareAnswer, type BareStatus } from '../bare-answers.ts';
 import { answerBytes } from './answer-bytes.ts';
 import { readRequestHead, type RequestHead } from './request-head.ts';
 
@@ -44,8 +45,7 @@ export interface FastConnectionOptions {
   onError(err: unknown): void;
 }
 
-/** node:http's answer to a client too slow to send its request (see listener.ts). */
-const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
+
 const INTERNAL_ERROR: Answer = {
   status: 500,
   headers: [...COMMON_HEADER_LIST, 'Content-Type', 'text/plain; charset=utf-8', 'X-Content-Type-Options', 'nosniff'],
@@ -202,14 +202,20 @@ export class FastConnection {
 
   /** Waits for the rest of a request, as long as the slow-client limit measured from its first byte allows. */
   private awaitRest(limitMs: number): void {
-    if (this.clientEnded) return void this.socket.destroy();
+    // node:http answers a request cut short by the client's end as a parse error (listener.ts).
+    if (this.clientEnded) return this.refuse('400 Bad Request');
     this.clearSlowTimer();
     this.slowTimer = setTimeout(() => {
       this.slowTimer = null;
       if (this.socket.destroyed || this.busy || this.handedOff) return;
-      this.socket.end(REQUEST_TIMEOUT);
-      this.socket.destroySoon();
+      this.refuse('408 Request Timeout');
     }, Math.max(0, this.requestStart + limitMs - Date.now()));
+  }
+
+  private refuse(status: BareStatus): void {
+    this.clearSlowTimer();
+    this.socket.end(bareAnswer(status));
+    this.socket.destroySoon();
   }
 
   private clearSlowTimer(): void {

@@ -190,6 +190,19 @@ test('requests split across packets, and hundreds pipelined in one write, are an
   assert.equal((await handOffs(url)) - before, 1, 'a connection went to node:http');
 });
 
+test('a request cut short by the client, or never finished, is refused as node:http refuses it', { timeout: 60_000 }, async (t) => {
+  const cluster = await startCluster('berth', 1);
+  t.after(() => cluster.stop());
+  const port = Number(new URL(cluster.clientUrls[0]!).port);
+  for (const partial of ['GET /v2/keys/a HTT', 'GET /v2/keys/a HTTP/1.1\r\nHost: x\r\n', form('PUT', '/v2/keys/a', 'value=123').slice(0, -3)]) {
+    const c = new RawConnection(port);
+    c.socket.end(partial);
+    const a = await c.next();
+    assert.equal(a.head, 'HTTP/1.1 400 Bad Request\r\nConnection: close', JSON.stringify(partial));
+    c.close();
+  }
+});
+
 test('a member stops at once with idle and busy fast-path connections open', { timeout: 60_000 }, async (t) => {
   const cluster = await startCluster('berth', 1);
   t.after(() => cluster.stop());

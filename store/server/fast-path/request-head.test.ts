@@ -30,6 +30,10 @@ test('a head that has not fully arrived is incomplete until it passes the size l
   assert.equal(kind(''), 'incomplete');
   assert.equal(kind('GET /v2/keys/a HTTP/1.1\r\nHost: x\r\n'), 'incomplete');
   assert.equal(kind('GET /v2/keys/a HTTP/1.1\r\nHost: x\r\n\r'), 'incomplete');
+  assert.equal(kind('GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nX-Half: y'), 'incomplete');
+  // A line node:http would refuse at once is deferred at once, not waited on.
+  assert.equal(kind('GET /v2/keys/a HTTP/1.0\r\n'), 'defer');
+  assert.equal(kind('GET /v2/keys/a HTTP/1.1\r\nno colon here\r\nHost'), 'defer');
   assert.equal(kind(`GET /v2/keys/a HTTP/1.1\r\nX-Big: ${'h'.repeat(MAX)}`), 'defer');
   assert.equal(kind(`GET /v2/keys/a HTTP/1.1\r\nX-Big: ${'h'.repeat(MAX)}\r\n\r\n`), 'defer');
 });

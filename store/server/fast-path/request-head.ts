@@ -46,12 +46,20 @@ export function readRequestHead(buf: Buffer, maxHeadBytes: number): HeadResult {
   const end = buf.indexOf(CRLF);
   if (end < 0) {
     if (buf.length > maxHeadBytes) return DEFER;
-    return hasBareLineFeed(buf.toString('latin1')) ? DEFER : INCOMPLETE;
+    // node:http refuses a bad line as soon as it has it: so does the fast path, by deferring.
+    const text = buf.toString('latin1');
+    const complete = text.lastIndexOf('\r\n');
+    if (hasBareLineFeed(text) || (complete >= 0 && readLines(text.slice(0, complete).split('\r\n'), end) === DEFER)) return DEFER;
+    return INCOMPLETE;
   }
   if (end + 4 > maxHeadBytes) return DEFER;
   const text = buf.toString('latin1', 0, end);
   if (hasBareLineFeed(text)) return DEFER;
-  const lines = text.split('\r\n');
+  return readLines(text.split('\r\n'), end);
+}
+
+/** The request line and fields of a head ending at `end` (-1: not yet ended, only the lines' validity counts). */
+function readLines(lines: string[], end: number): HeadResult {
   const line = REQUEST_LINE.exec(lines[0]!);
   if (!line) return DEFER;
   let contentLength: string | undefined;
@@ -91,6 +99,7 @@ export function readRequestHead(buf: Buffer, maxHeadBytes: number): HeadResult {
         break;
     }
   }
+  if (end < 0) return INCOMPLETE;
   if (hosts !== 1) return DEFER;
   const length = contentLength === undefined ? 0 : Number(contentLength);
   if (!Number.isSafeInteger(length)) return DEFER;
