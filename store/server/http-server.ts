@@ -37,8 +37,6 @@ export interface ClientServerDeps {
   tls?: TlsMaterial;
   /** --client-cert-auth: refuse TLS clients without a certificate signed by `tls.ca`; CN names the user. */
   clientCertAuth?: boolean;
-  /** Answer /v2/keys reads and writes on plain HTTP without node:http (default true); tests turn it off to compare. */
-  fastPath?: boolean;
 }
 
 
@@ -110,7 +108,7 @@ export async function startClientServer(deps: ClientServerDeps): Promise<ClientS
       writeText(res, 500, 'internal server error');
     });
   };
-  const fastPath = deps.fastPath === false ? undefined : { answer: keysFastPath(keys, metrics), maxBodyBytes: limits.maxRequestBytes, onError: (err: unknown) => deps.logger.error({ err }, 'client request failed'), onHandOff: () => metrics.handOffs.inc() };
+  const fastPath = { answer: keysFastPath(keys, metrics), maxBodyBytes: limits.maxRequestBytes, onError: (err: unknown) => deps.logger.error({ err }, 'client request failed'), onHandOff: () => metrics.handOffs.inc() };
   const listenerOptions = { headersTimeoutMs: deps.headersTimeoutMs ?? 10_000, requestTimeoutMs: deps.requestTimeoutMs ?? 30_000, tls: deps.tls, clientCertAuth: deps.clientCertAuth ?? false, fastPath };
   const fastPaths: FastPath[] = [];
   for (const listen of deps.listenUrls) {

@@ -26,8 +26,7 @@ export interface KeysLimits {
 }
 
 export const ALLOWED = ['HEAD', 'GET', 'PUT', 'POST', 'DELETE'];
-/** Methods whose urlencoded body holds parameters; Go's ParseForm reads no other's. */
-export const FORM_BODY_METHODS = new Set(['PUT', 'POST', 'DELETE']);
+const FORM_BODY_METHODS = new Set(['PUT', 'POST', 'DELETE']);
 const WRITE_ACTIONS = new Set(['set', 'compareAndSwap', 'create', 'update']);
 
 const insufficientCredentials = () => new EtcdError(EtcdErrorCode.Unauthorized, 'Insufficient credentials', 0);
@@ -63,17 +62,16 @@ export class KeysHandler {
       setCommonHeaders(res);
       return methodNotAllowed(res, ALLOWED);
     }
-    let body: URLSearchParams | null = null;
+    let body: Buffer;
     try {
-      const bytes = await readBody(req, this.limits.maxRequestBytes);
-      if (FORM_BODY_METHODS.has(method) && isUrlEncoded(req.headers['content-type'])) body = new URLSearchParams(bytes.toString('utf8'));
+      body = await readBody(req, this.limits.maxRequestBytes);
     } catch (e) {
       if (!(e instanceof BodyTooLarge)) throw e;
       // The rest of an oversized body is not worth reading: close once answered.
       res.setHeader('Connection', 'close');
       return writeAnswer(res, this.errorAnswer(new EtcdError(EtcdErrorCode.InvalidForm, `request body is larger than --max-request-bytes (${e.limit} bytes)`, 0), 413));
     }
-    const plan = this.plan(method, keyPath, query, body);
+    const plan = this.plan(method, keyPath, query, req.headers['content-type'], body);
     if ('answer' in plan) return writeAnswer(res, plan.answer);
     const r = plan.request;
     if (!r.wait) return writeAnswer(res, await this.answer(r, req, authKey));
@@ -83,8 +81,7 @@ export class KeysHandler {
     } catch (e) {
       // Before any answer is out: a waitIndex no longer in the history (401).
       if (!(e instanceof EtcdError)) throw e;
-      this.metrics.failedRequest(method);
-      writeAnswer(res, this.errorAnswer(e));
+      writeAnswer(res, this.failed(method, e));
     }
   }
 
@@ -93,7 +90,9 @@ export class KeysHandler {
    * answers the first invalid one with etcd's error. It has no effects, so the fast path can read
    * a request and still leave it to node:http (a watch).
    */
-  plan(method: string, keyPath: string, query: URLSearchParams, body: URLSearchParams | null): KeysPlan {
+  plan(method: string, keyPath: string, query: URLSearchParams, contentType: string | undefined, bodyBytes: Buffer): KeysPlan {
+    // Go's ParseForm reads a urlencoded body of PUT, POST and DELETE, and no other.
+    const body = FORM_BODY_METHODS.has(method) && isUrlEncoded(contentType) ? new URLSearchParams(bodyBytes.toString('utf8')) : null;
     try {
       if (Buffer.byteLength(keyPath) > this.limits.maxKeyBytes) {
         throw new EtcdError(EtcdErrorCode.InvalidField, `key is longer than ${this.limits.maxKeyBytes} bytes`, 0);
@@ -111,10 +110,7 @@ export class KeysHandler {
     try {
       return this.eventAnswer(await this.execute(r), r.noValueOnSuccess);
     } catch (e) {
-      if (e instanceof EtcdError) {
-        this.metrics.failedRequest(r.method);
-        return this.errorAnswer(e);
-      }
+      if (e instanceof EtcdError) return this.failed(r.method, e);
       this.logger.error({ err: e, method: r.method, key: r.key }, 'v2 request failed');
       return this.errorAnswer(new EtcdError(EtcdErrorCode.RaftInternal, e instanceof Error ? e.message : String(e), 0));
     }
@@ -153,6 +149,12 @@ export class KeysHandler {
       'X-Raft-Index', String(this.node.raftIndex),
       'X-Raft-Term', String(this.node.raftTerm),
     ];
+  }
+
+  /** A request etcd counts as failed (etcd_http_failed_total): its error, answered. */
+  private failed(method: string, err: EtcdError): Answer {
+    this.metrics.failedRequest(method);
+    return this.errorAnswer(err);
   }
 
   /** etcd's error JSON with its status; the index is the error's, as etcd reports it. */

@@ -1,5 +1,4 @@
-import { isUrlEncoded } from '../form.ts';
-import { ALLOWED, FORM_BODY_METHODS, type KeysHandler } from '../keys-handler.ts';
+import { ALLOWED, type KeysHandler } from '../keys-handler.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import { keysTarget, readTarget } from '../targets.ts';
 import type { FastAnswerer } from './fast-connection.ts';
@@ -14,8 +13,7 @@ export function keysFastPath(keys: KeysHandler, metrics: ServerMetrics): FastAns
     if (!ALLOWED.includes(req.method)) return null;
     const target = keysTarget(readTarget(req.target));
     if (!target) return null;
-    const body = FORM_BODY_METHODS.has(req.method) && isUrlEncoded(req.contentType) ? new URLSearchParams(req.body.toString('utf8')) : null;
-    const plan = keys.plan(req.method, target.keyPath, target.query, body);
+    const plan = keys.plan(req.method, target.keyPath, target.query, req.contentType, req.body);
     if ('request' in plan && plan.request.wait) return null;
     metrics.receivedRequest(req.method);
     if ('answer' in plan) return Promise.resolve(plan.answer);
