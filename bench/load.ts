@@ -1,5 +1,5 @@
-import { Agent, request } from 'node:http';
 import { Rand } from '../lib/rand.ts';
+import { LoadConnection } from './load-connection.ts';
 import type { Measurement } from './types.ts';
 
 /**
@@ -39,26 +39,6 @@ export interface LoadResult {
   firstError?: string;
 }
 
-function send(agent: Agent, base: URL, req: LoadRequest): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = {};
-    if (req.body !== undefined) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      headers['content-length'] = Buffer.byteLength(req.body);
-    }
-    const r = request(
-      { agent, host: base.hostname, port: base.port, method: req.method, path: req.path, headers },
-      (res) => {
-        res.on('data', () => {});
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    r.on('error', reject);
-    r.end(req.body);
-  });
-}
-
 export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -82,7 +62,7 @@ export function medianRun(runs: Measurement[]): Measurement {
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const bases = opts.urls.map((u) => new URL(u));
-  const agents = bases.map(() => new Agent({ keepAlive: true, maxSockets: opts.connections }));
+  const connections: LoadConnection[] = [];
   const ok = opts.ok ?? ((s: number) => s >= 200 && s < 300);
   const rand = new Rand(opts.seed);
   let latencies = new Float64Array(1 << 16);
@@ -94,6 +74,17 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let measuring = opts.warmupMs ? false : true;
 
   const loop = async (conn: number, r: Rand) => {
+    // One connection per target URL this loop sends to, opened at its first request.
+    const mine = new Map<number, LoadConnection>();
+    const connectionTo = (idx: number) => {
+      let c = mine.get(idx);
+      if (!c) {
+        c = new LoadConnection(bases[idx]!);
+        mine.set(idx, c);
+        connections.push(c);
+      }
+      return c;
+    };
     while (true) {
       const now = performance.now();
       if (now >= end) return;
@@ -103,7 +94,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       const t0 = performance.now();
       let status = 0;
       try {
-        status = await send(agents[idx]!, bases[idx]!, req);
+        status = await connectionTo(idx).request(req.method, req.path, req.body);
       } catch (e) {
         firstError ??= String(e);
       }
@@ -130,7 +121,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: opts.connections }, (_, c) => loop(c, rand.fork())));
   const elapsedMs = performance.now() - measuredFrom;
   if (timer) clearInterval(timer);
-  for (const a of agents) a.destroy();
+  for (const c of connections) c.close();
   const sorted = latencies.subarray(0, count).sort();
   return {
     requests: count,
