@@ -69,7 +69,10 @@ test('built-in proxy under load while upstreams come, go and crash', { timeout: 
   const actions: string[] = [];
   for (let step = 0; step < 18; step++) {
     await new Promise((r) => setTimeout(r, 150 + rand.int(200)));
-    const choice = live.length <= 2 ? 0 : rand.int(3);
+    // Seeded, except that from the middle on a way of leaving not yet seen comes first: a schedule
+    // of 18 steps with no 'remove' at all (seed 1874139981) failed the check below.
+    const unseen = step >= 9 ? [1, 2].find((c) => !actions.some((a) => a.startsWith(c === 1 ? 'remove' : 'kill'))) : undefined;
+    const choice = live.length <= 2 ? 0 : (unseen ?? rand.int(3));
     if (choice === 0) {
       const { b, t0 } = await add();
       await waitFor(`${b.name} served`, () => b.firstHitAt !== null, 5000, 1);
