@@ -11,6 +11,7 @@ export interface LoadRequest {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   /** Path and query, e.g. /v2/keys/bench/17?quorum=true */
   path: string;
+  /** A urlencoded form (ASCII), sent as such. */
   body?: string;
   /** Which of the target's URLs to send to (for spreading load over a cluster). */
   urlIndex?: number;
@@ -74,17 +75,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let measuring = opts.warmupMs ? false : true;
 
   const loop = async (conn: number, r: Rand) => {
-    // One connection per target URL this loop sends to, opened at its first request.
-    const mine = new Map<number, LoadConnection>();
-    const connectionTo = (idx: number) => {
-      let c = mine.get(idx);
-      if (!c) {
-        c = new LoadConnection(bases[idx]!);
-        mine.set(idx, c);
-        connections.push(c);
-      }
-      return c;
-    };
+    // One connection per target URL (each opens its socket at its first request).
+    const mine = bases.map((b) => new LoadConnection(b));
+    connections.push(...mine);
     while (true) {
       const now = performance.now();
       if (now >= end) return;
@@ -94,7 +87,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       const t0 = performance.now();
       let status = 0;
       try {
-        status = await connectionTo(idx).request(req.method, req.path, req.body);
+        status = await mine[idx]!.request(req.method, req.path, req.body);
       } catch (e) {
         firstError ??= String(e);
       }

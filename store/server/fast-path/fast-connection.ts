@@ -2,9 +2,9 @@
  * One client connection served without node:http for as long as its requests are ones the fast
  * path answers: read a whole request (head and body), answer it, then the next, one at a time as
  * Go serves a connection. Skipping node:http's parser callbacks, request and response objects
- * and stream events raised a member's PUT throughput by 7–19% (store/server/README.md). The first request the fast path does not answer (a
- * watch, another path, a head it defers) hands the connection, with every byte not yet answered,
- * to node:http for good.
+ * and stream events raised a member's PUT throughput by 7–19% (store/server/README.md). The
+ * first request the fast path does not answer (a watch, another path, a head it defers) hands
+ * the connection, with every byte not yet answered, to node:http for good.
  */
 import type { Socket } from 'node:net';
 import type { Answer } from '../answer.ts';
@@ -43,7 +43,6 @@ export interface FastConnectionOptions {
   /** An answer failed (a bug): it is logged here and the client gets a 500. */
   onError(err: unknown): void;
 }
-
 
 const INTERNAL_ERROR: Answer = {
   status: 500,

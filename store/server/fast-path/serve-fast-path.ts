@@ -7,17 +7,17 @@ export interface FastPath {
   closeAll(): void;
 }
 
+export interface FastPathOptions extends Omit<FastConnectionOptions, 'handOff'> {
+  /** A connection went to node:http (counted in the metrics). */
+  onHandOff(): void;
+}
+
 /**
  * Puts the fast path in front of a listening node:http server: each new connection starts on
  * the fast path, and node:http's own connection handling runs only when the fast path hands a
  * connection over. node:http still listens, so its connection tracking and slow-client checks
  * cover every connection it is given.
  */
-export interface FastPathOptions extends Omit<FastConnectionOptions, 'handOff'> {
-  /** A connection went to node:http (counted in the metrics). */
-  onHandOff(): void;
-}
-
 export function serveFastPath(server: Server, o: FastPathOptions): FastPath {
   const nodeListeners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
