@@ -28,7 +28,7 @@ const specs: FlagSpec[] = [
   { name: 'only', type: 'list', default: [...DEFAULT_SUITES], help: `suites to run: ${SUITES.join(', ')} (proxy only when named)`, env: null },
   { name: 'stores', type: 'list', default: ['berth', 'etcd'], help: 'stores to measure', env: null },
   { name: 'seconds', type: 'number', default: undefined, min: 0.2, help: 'seconds per throughput row (default 10, 1 with --quick)', env: null },
-  { name: 'rounds', type: 'number', default: undefined, min: 1, help: 'runs of each throughput and proxy row per store, interleaved; the median is reported (default 3, 1 with --quick)', env: null },
+  { name: 'rounds', type: 'number', default: undefined, min: 1, help: 'runs of each throughput, connections and proxy row per store, interleaved; the median is reported (default 3, 1 with --quick)', env: null },
   { name: 'out', type: 'string', default: 'bench/results', help: 'where results.json and the charts go', env: null },
 ];
 

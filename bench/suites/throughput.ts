@@ -4,7 +4,7 @@ import type { Progress } from '../progress.ts';
 import type { BenchSettings, Measurement, Row } from '../types.ts';
 import { compareAndSwap, getRandomKeys, preload, putRandomKeys, setupCas, type Workload } from '../workloads.ts';
 
-interface RowSpec {
+export interface RowSpec {
   name: string;
   connections: number;
   workload: () => Workload;
@@ -15,10 +15,15 @@ interface RowSpec {
 
 const PRELOADED_KEYS = 1000;
 
+/** PUTs of 64 B to the leader over `connections` connections: single-node rows and the connections curve. */
+export function putRow(connections: number): RowSpec {
+  return { name: `PUT 64 B, ${connections} conn`, connections, workload: () => putRandomKeys(64), target: 'leader' };
+}
+
 function singleNodeRows(quick: boolean): RowSpec[] {
   const putConns = quick ? [1, 64] : [1, 16, 64, 256];
   return [
-    ...putConns.map((c) => ({ name: `PUT 64 B, ${c} conn`, connections: c, workload: () => putRandomKeys(64), target: 'leader' as const })),
+    ...putConns.map(putRow),
     { name: 'PUT 1 KiB, 64 conn', connections: 64, workload: () => putRandomKeys(1024), target: 'leader' },
     { name: 'GET, 64 conn', connections: 64, workload: () => getRandomKeys({ quorum: false, keys: PRELOADED_KEYS }), target: 'leader' },
     { name: 'GET quorum=true, 64 conn', connections: 64, workload: () => getRandomKeys({ quorum: true, keys: PRELOADED_KEYS }), target: 'leader' },
@@ -61,7 +66,11 @@ async function measureRow(cluster: StoreCluster, spec: RowSpec, settings: BenchS
  */
 export async function throughputSuite(size: number, settings: BenchSettings, progress: Progress): Promise<Row[]> {
   const specs = size === 1 ? singleNodeRows(settings.quick) : clusterRows(settings.quick);
-  const suite = size === 1 ? 'single node' : `${size} nodes`;
+  return interleavedRows(size === 1 ? 'single node' : `${size} nodes`, size, specs, settings, progress);
+}
+
+/** Rows measured as described above: one cluster of `size` per store, rounds interleaved, medians reported. */
+export async function interleavedRows(suite: string, size: number, specs: RowSpec[], settings: BenchSettings, progress: Progress): Promise<Row[]> {
   const rows: Row[] = specs.map((spec) => ({ suite, name: spec.name, lowerIsBetter: false, results: {} }));
   const clusters = new Map<StoreKind, StoreCluster>();
   try {

@@ -24,8 +24,8 @@ function send(agent: Agent, url: URL, method: string, path: string, body?: strin
   });
 }
 
-// The durable write blocks the event loop, so the Ready loop must wait for the turn's I/O
-// before it runs: woken in a microtask, it wrote each request on its own (64 writes for 64).
+// The Ready loop must wait for the turn's I/O before it runs, blocking write or not: woken in a
+// microtask, it wrote each request on its own (64 writes for 64).
 test('PUTs that arrive together share durable WAL writes (group commit)', { timeout: 60_000 }, async (t) => {
   const cluster = await startCluster('berth', 1);
   t.after(() => cluster.stop());

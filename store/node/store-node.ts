@@ -24,6 +24,7 @@ import { SnapshotFiles } from '../wal/snapshot-files.ts';
 import { Wal } from '../wal/wal.ts';
 import { decodeConfChange, decodeProposal, encodeProposal, type ConfChangeContext, type ProposalEnvelope, type PublishCommand } from './entry-codec.ts';
 import { MemberRegistry, clusterIdFor, memberIdFor, type InitialMember } from './members.ts';
+import { ConcurrencyWindow } from './concurrency-window.ts';
 import { ExpirySyncer } from './expiry-syncer.ts';
 import { ProposalEpochs } from './proposal-epochs.ts';
 import { NodeMetrics } from './metrics.ts';
@@ -110,6 +111,8 @@ export class StoreNodeImpl implements StoreNode {
   private stopped = false;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
+  /** Decides how each Ready is made durable (see handleReady). */
+  private readonly concurrency = new ConcurrencyWindow(100);
   private recvAppend = 0;
   private sendAppend = 0;
 
@@ -323,8 +326,11 @@ export class StoreNodeImpl implements StoreNode {
     const [durable, pending] = rd.snapshot ? [[], rd.committedEntries] : partitionEntries(rd.committedEntries, firstNew);
     // A leader that just sent appends writes in the background, so it can step its followers'
     // answers and read new requests meanwhile: on 3 nodes that took 16-connection PUTs from 6,120
-    // to 7,122 per second against a leader that blocked. Everyone else blocks (see Wal.save).
-    const saving = early.length > 0 ? this.wal.save(rd.hardState, rd.entries, rd.mustSync, true) : null;
+    // to 7,122 per second against a leader that blocked. Any member does so while requests overlap
+    // (single member, 64 connections: 30,764 → 32,872 PUTs/s, median of 6); one at a time, it
+    // blocks (1 connection: 4,352 and 4,321 PUTs/s, where always in the background gave 3,934).
+    const overlapping = this.concurrency.observe(Math.max(rd.entries.length, this.proposals.size + this.reads.size));
+    const saving = early.length > 0 || overlapping ? this.wal.save(rd.hardState, rd.entries, rd.mustSync, true) : null;
     for (const e of durable) this.applyEntry(e);
     await (saving ?? this.wal.save(rd.hardState, rd.entries, rd.mustSync));
     this.storage.append(rd.entries);
