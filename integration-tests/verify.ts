@@ -49,7 +49,8 @@ export async function verifyRun(cluster: BerthCluster, history: HistoryRecorder,
     // Say how the members differ: one lagging behind (liveness) reads differently from two
     // holding different values at the same index (safety).
     const logs = await Promise.all(members.map((m) => cluster.logs(m.index, 30).catch((err: Error) => `(no log: ${err.message})`)));
-    const perMember = members.map((m, i) => `  ${m.name}: ${describeView(views[i] ?? '')}\n    last log lines:\n${logs[i]!.trimEnd().replace(/^/gm, '      ')}`);
+    const rafts = await Promise.all(members.map((m) => describeRaft(m.clientUrl)));
+    const perMember = members.map((m, i) => `  ${m.name}: ${describeView(views[i] ?? '')}\n    ${rafts[i]}\n    last log lines:\n${logs[i]!.trimEnd().replace(/^/gm, '      ')}`);
     throw new Error(`${(e as Error).message}\n${perMember.join('\n')}\n  first difference: ${firstDifference(views)}`);
   }
   for (const m of members) {
@@ -81,6 +82,27 @@ function describeView(view: string): string {
   const lines = view === '' ? [] : view.split('\n');
   const highest = Math.max(0, ...lines.map((l) => Number(l.slice(l.lastIndexOf('@') + 1)) || 0));
   return `${lines.length} keys, highest modifiedIndex ${highest}`;
+}
+
+/**
+ * What a member's raft says (GET /v2/stats/self, and /v2/stats/leader on the leader): a commit
+ * index that stopped tells a lagging follower's missing acknowledgements from an apply loop
+ * that stopped, and the leader's failed sends point at the link.
+ */
+async function describeRaft(url: string): Promise<string> {
+  const get = async (path: string) => {
+    const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(5000) });
+    return res.ok ? ((await res.json()) as Record<string, unknown>) : null;
+  };
+  try {
+    const self = (await get('/v2/stats/self'))!;
+    const leaderInfo = self.leaderInfo as { leader: string };
+    let line = `raft: ${self.state} ${self.id}, term ${self.term}, leader ${leaderInfo.leader}, commit ${self.commitIndex}, applied ${self.appliedIndex}, appends received ${self.recvAppendRequestCnt}, sent ${self.sendAppendRequestCnt}`;
+    if (self.state === 'StateLeader') line += `; followers ${JSON.stringify((await get('/v2/stats/leader'))?.followers)}`;
+    return line;
+  } catch (e) {
+    return `raft: unreadable (${(e as Error).message})`;
+  }
 }
 
 /** The first key line on which two members' views disagree. */

@@ -326,11 +326,16 @@ export class StoreNodeImpl implements StoreNode {
     const [durable, pending] = rd.snapshot ? [[], rd.committedEntries] : partitionEntries(rd.committedEntries, firstNew);
     // A leader that just sent appends writes in the background, so it can step its followers'
     // answers and read new requests meanwhile: on 3 nodes that took 16-connection PUTs from 6,120
-    // to 7,122 per second against a leader that blocked. Any member does so while requests overlap
-    // (single member, 64 connections: 30,764 → 32,872 PUTs/s, median of 6); one at a time, it
-    // blocks (1 connection: 4,352 and 4,321 PUTs/s, where always in the background gave 3,934).
+    // to 7,122 per second against a leader that blocked. A single member does so while requests
+    // overlap (64 connections: 30,764 → 32,872 PUTs/s, median of 6); one at a time, it blocks
+    // (1 connection: 4,352 and 4,321 PUTs/s, where always in the background gave 3,934).
+    // Followers block. Writing theirs in the background too bought nothing measured (3 nodes,
+    // 16 connections spread: 7,361 PUTs/s blocking, 7,369 with the window), and with it one CI
+    // nemesis run left a follower 12 entries behind for 30 s, cause not found (raft itself holds
+    // up there: write-in-flight.test.ts, and the simulation's followers with writes in flight).
     const overlapping = this.concurrency.observe(Math.max(rd.entries.length, this.proposals.size + this.reads.size));
-    const saving = early.length > 0 || overlapping ? this.wal.save(rd.hardState, rd.entries, rd.mustSync, true) : null;
+    const inBackground = this.state === StateType.Leader && (early.length > 0 || overlapping);
+    const saving = inBackground ? this.wal.save(rd.hardState, rd.entries, rd.mustSync, true) : null;
     for (const e of durable) this.applyEntry(e);
     await (saving ?? this.wal.save(rd.hardState, rd.entries, rd.mustSync));
     this.storage.append(rd.entries);

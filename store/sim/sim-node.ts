@@ -2,10 +2,26 @@ import { silentLogger } from '../../lib/log.ts';
 import type { Rand } from '../../lib/rand.ts';
 import { MemoryStorage } from '../raft/memory-storage.ts';
 import { RawNode } from '../raft/raw-node.ts';
-import { EntryType, type ConfChange, type Entry, type Message, type NodeId, type Snapshot } from '../raft/types.ts';
+import { EntryType, MessageType, StateType, type ConfChange, type Entry, type Message, type NodeId, type Ready, type Snapshot } from '../raft/types.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+
+/** Which members may leave a Ready's write in flight while they step new messages. */
+export type HoldReadies = 'none' | 'leader' | 'any';
+
+interface InFlightReady {
+  rd: Ready;
+  /** Messages sent once the write completes. */
+  late: Message[];
+  /** Committed entries applied once the write completes. */
+  pending: Entry[];
+}
+
+/** What a leader sends before its own write completes (raft thesis §10.2.1), as StoreNode does. */
+function isReplication(m: Message): boolean {
+  return m.type === MessageType.MsgApp || m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgSnap;
+}
 
 /**
  * One simulated member: a RawNode over a MemoryStorage that plays the disk (what was persisted
@@ -18,12 +34,14 @@ export class SimNode {
   applied: { index: number; data: string }[] = [];
   appliedIndex = 0;
   up = true;
+  /** A Ready whose write has not completed (see drain). */
+  private inFlight: InFlightReady | null = null;
 
   constructor(
     readonly id: NodeId,
     readonly disk: MemoryStorage,
     private readonly rand: Rand,
-    private readonly opts: { preVote: boolean; checkQuorum: boolean; electionTick: number },
+    private readonly opts: { preVote: boolean; checkQuorum: boolean; electionTick: number; holdReadies: HoldReadies },
   ) {
     this.raw = this.boot();
   }
@@ -48,6 +66,7 @@ export class SimNode {
 
   /** Loses everything not on disk, then starts again from it. */
   restart(): void {
+    this.inFlight = null;
     this.applied = [];
     this.appliedIndex = 0;
     this.raw = this.boot();
@@ -59,28 +78,61 @@ export class SimNode {
     this.appliedIndex = s.metadata.index;
   }
 
-  /** Handles every pending Ready: persist, then hand out messages, then apply. */
-  drain(onCommitted: (node: SimNode, e: Entry) => void): Message[] {
+  /**
+   * Handles pending Readies the way StoreNode does: a snapshot first, then (a leader) its
+   * replication messages before the write, committed entries already on disk applied, the
+   * write, the other messages, the rest of the committed entries, advance. With `holdChance`
+   * a Ready's write stays in flight across later pump rounds, and messages delivered meanwhile
+   * are stepped, as StoreNode steps them during a background write; a crash loses it.
+   */
+  drain(onCommitted: (node: SimNode, e: Entry) => void, holdChance = 0): Message[] {
     const out: Message[] = [];
+    if (this.inFlight) {
+      if (!this.rand.chance(0.5)) return out;
+      this.finish(this.inFlight, onCommitted, out);
+    }
     while (this.raw.hasReady()) {
       const rd = this.raw.ready();
-      if (rd.snapshot) this.disk.applySnapshot(rd.snapshot);
-      this.disk.append(rd.entries);
-      if (rd.hardState) this.disk.setHardState(rd.hardState);
-      out.push(...rd.messages);
-      if (rd.snapshot) this.restoreSnapshot(rd.snapshot);
-      for (const e of rd.committedEntries) {
-        onCommitted(this, e);
-        this.appliedIndex = e.index;
-        if (e.type === EntryType.ConfChange) {
-          this.raw.applyConfChange(JSON.parse(dec.decode(e.data)) as ConfChange);
-        } else if (e.data.length > 0) {
-          this.applied.push({ index: e.index, data: dec.decode(e.data) });
+      if (rd.snapshot) {
+        this.disk.applySnapshot(rd.snapshot);
+        this.restoreSnapshot(rd.snapshot);
+      }
+      const leader = this.raw.raft.state === StateType.Leader;
+      const firstNew = rd.entries[0]?.index ?? Infinity;
+      for (const m of rd.messages) if (leader && isReplication(m)) out.push(m);
+      const late = rd.messages.filter((m) => !(leader && isReplication(m)));
+      const onDisk = rd.snapshot ? [] : rd.committedEntries.filter((e) => e.index < firstNew);
+      for (const e of onDisk) this.apply(e, onCommitted);
+      const flight: InFlightReady = { rd, late, pending: rd.committedEntries.slice(onDisk.length) };
+      if (this.opts.holdReadies === 'any' || (this.opts.holdReadies === 'leader' && leader)) {
+        if (this.rand.chance(holdChance)) {
+          this.inFlight = flight;
+          return out;
         }
       }
-      this.raw.advance(rd);
+      this.finish(flight, onCommitted, out);
     }
     return out;
+  }
+
+  /** The Ready's write completed: it reaches the disk, its other messages go, the rest applies. */
+  private finish(f: InFlightReady, onCommitted: (node: SimNode, e: Entry) => void, out: Message[]): void {
+    this.inFlight = null;
+    this.disk.append(f.rd.entries);
+    if (f.rd.hardState) this.disk.setHardState(f.rd.hardState);
+    out.push(...f.late);
+    for (const e of f.pending) this.apply(e, onCommitted);
+    this.raw.advance(f.rd);
+  }
+
+  private apply(e: Entry, onCommitted: (node: SimNode, e: Entry) => void): void {
+    onCommitted(this, e);
+    this.appliedIndex = e.index;
+    if (e.type === EntryType.ConfChange) {
+      this.raw.applyConfChange(JSON.parse(dec.decode(e.data)) as ConfChange);
+    } else if (e.data.length > 0) {
+      this.applied.push({ index: e.index, data: dec.decode(e.data) });
+    }
   }
 
   propose(payload: string): boolean {
@@ -94,7 +146,9 @@ export class SimNode {
 
   /** Snapshot of the applied state and compaction of the disk log behind it. */
   compact(keepBehind: number): void {
-    if (this.appliedIndex <= this.disk.snapshot().metadata.index + 1) return;
+    // StoreNode snapshots between Readies: entries applied during a write may owe their commit
+    // to the hard state that write carries, and a snapshot past the durable commit cannot boot.
+    if (this.inFlight || this.appliedIndex <= this.disk.snapshot().metadata.index + 1) return;
     const cs = this.raw.raft.confState();
     this.disk.createSnapshot(this.appliedIndex, cs, enc.encode(JSON.stringify(this.applied)));
     const to = this.appliedIndex - keepBehind;

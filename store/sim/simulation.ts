@@ -3,13 +3,15 @@ import { MemoryStorage } from '../raft/memory-storage.ts';
 import { StateType, type NodeId } from '../raft/types.ts';
 import { InvariantViolation, SafetyChecker } from './invariants.ts';
 import { SimNetwork } from './network.ts';
-import { SimNode } from './sim-node.ts';
+import { SimNode, type HoldReadies } from './sim-node.ts';
 
 export interface SimOptions {
   nodes: number;
   steps: number;
   preVote: boolean;
   checkQuorum: boolean;
+  /** Whose Ready writes may stay in flight while they step new messages (default none). */
+  holdReadies?: HoldReadies;
 }
 
 export interface SimResult {
@@ -46,12 +48,13 @@ export function simulate(seed: number, opts: SimOptions): SimResult {
   const nodes = ids.map((id) => {
     const disk = new MemoryStorage();
     disk.setConfState({ voters: ids, learners: [] });
-    return new SimNode(id, disk, rand.fork(), { preVote: opts.preVote, checkQuorum: opts.checkQuorum, electionTick: ELECTION_TICK });
+    return new SimNode(id, disk, rand.fork(), { preVote: opts.preVote, checkQuorum: opts.checkQuorum, electionTick: ELECTION_TICK, holdReadies: opts.holdReadies ?? 'none' });
   });
   net.onSnapshotOutcome = (m, ok) => {
     const from = nodes[m.from - 1];
     if (from?.up) from.raw.reportSnapshot(m.to, ok);
   };
+  const holdChance = rand.float() * 0.6;
   const checker = new SafetyChecker();
   const leaders = new Set<string>();
   let crashes = 0;
@@ -64,7 +67,7 @@ export function simulate(seed: number, opts: SimOptions): SimResult {
       const to = nodes[m.to - 1];
       if (to?.up) to.raw.step(m);
     }
-    for (const n of nodes) if (n.up) net.send(now, n.drain((node, e) => checker.onCommitted(node, e)));
+    for (const n of nodes) if (n.up) net.send(now, n.drain((node, e) => checker.onCommitted(node, e), holdChance));
   };
 
   const observe = () => {
