@@ -85,20 +85,22 @@ function describeView(view: string): string {
 }
 
 /**
- * What a member's raft says (GET /v2/stats/self, and /v2/stats/leader on the leader): a commit
- * index that stopped tells a lagging follower's missing acknowledgements from an apply loop
- * that stopped, and the leader's failed sends point at the link.
+ * What a member's raft says (GET /v2/stats/self, and /v2/stats/leader on the leader). A follower
+ * whose Ready loop stopped keeps stepping its leader's appends, so its commit index runs ahead of
+ * its applied one; one whose answers do not reach the leader applies all it knows is committed,
+ * and the leader's view of it shows no answers.
  */
 async function describeRaft(url: string): Promise<string> {
   const get = async (path: string) => {
     const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(5000) });
-    return res.ok ? ((await res.json()) as Record<string, unknown>) : null;
+    if (!res.ok) throw new Error(`${path} answered ${res.status}`);
+    return (await res.json()) as Record<string, unknown>;
   };
   try {
-    const self = (await get('/v2/stats/self'))!;
+    const self = await get('/v2/stats/self');
     const leaderInfo = self.leaderInfo as { leader: string };
     let line = `raft: ${self.state} ${self.id}, term ${self.term}, leader ${leaderInfo.leader}, commit ${self.commitIndex}, applied ${self.appliedIndex}, appends received ${self.recvAppendRequestCnt}, sent ${self.sendAppendRequestCnt}`;
-    if (self.state === 'StateLeader') line += `; followers ${JSON.stringify((await get('/v2/stats/leader'))?.followers)}`;
+    if (self.state === 'StateLeader') line += `; followers ${JSON.stringify((await get('/v2/stats/leader')).followers)}`;
     return line;
   } catch (e) {
     return `raft: unreadable (${(e as Error).message})`;

@@ -1,21 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../lib/log.ts';
-import { Rand } from '../../lib/rand.ts';
 import { MemoryStorage } from './memory-storage.ts';
 import { message } from './raft.ts';
-import { RawNode } from './raw-node.ts';
+import type { RawNode } from './raw-node.ts';
+import { RaftHarness } from './test-harness.ts';
 import { EntryType, MessageType, type Entry, type Ready } from './types.ts';
 
 const entry = (index: number, term: number): Entry => ({ index, term, type: EntryType.Normal, data: new TextEncoder().encode(`${index}@${term}`) });
 const range = (from: number, to: number, term: number) => Array.from({ length: to - from + 1 }, (_, k) => entry(from + k, term));
 
-/** A follower (id 2) of a 3-member cluster, with its log empty. */
+/** Member 2 of a 3-member cluster, its log empty; the test hands it messages itself. */
 function follower(): { node: RawNode; storage: MemoryStorage } {
-  const storage = new MemoryStorage();
-  storage.setConfState({ voters: [1, 2, 3], learners: [] });
-  const node = new RawNode({ id: 2, electionTick: 10, heartbeatTick: 1, storage, applied: 0, maxSizePerMsg: 1 << 20, maxInflightMsgs: 256, checkQuorum: true, preVote: true, rand: new Rand(1), logger: silentLogger });
-  return { node, storage };
+  const h = new RaftHarness([1, 2, 3], { checkQuorum: true, preVote: true });
+  return { node: h.node(2), storage: h.storages.get(2)! };
 }
 
 /** What StoreNode does once a Ready's write completes. */

@@ -2,7 +2,8 @@ import { silentLogger } from '../../lib/log.ts';
 import type { Rand } from '../../lib/rand.ts';
 import { MemoryStorage } from '../raft/memory-storage.ts';
 import { RawNode } from '../raft/raw-node.ts';
-import { EntryType, MessageType, StateType, type ConfChange, type Entry, type Message, type NodeId, type Ready, type Snapshot } from '../raft/types.ts';
+import { splitReady } from '../node/ready-split.ts';
+import { EntryType, StateType, type ConfChange, type Entry, type Message, type NodeId, type Ready, type Snapshot } from '../raft/types.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -16,11 +17,6 @@ interface InFlightReady {
   late: Message[];
   /** Committed entries applied once the write completes. */
   pending: Entry[];
-}
-
-/** What a leader sends before its own write completes (raft thesis §10.2.1), as StoreNode does. */
-function isReplication(m: Message): boolean {
-  return m.type === MessageType.MsgApp || m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgSnap;
 }
 
 /**
@@ -41,7 +37,7 @@ export class SimNode {
     readonly id: NodeId,
     readonly disk: MemoryStorage,
     private readonly rand: Rand,
-    private readonly opts: { preVote: boolean; checkQuorum: boolean; electionTick: number; holdReadies: HoldReadies },
+    private readonly opts: { preVote: boolean; checkQuorum: boolean; electionTick: number; holdReadies: HoldReadies; holdChance: number },
   ) {
     this.raw = this.boot();
   }
@@ -81,11 +77,12 @@ export class SimNode {
   /**
    * Handles pending Readies the way StoreNode does: a snapshot first, then (a leader) its
    * replication messages before the write, committed entries already on disk applied, the
-   * write, the other messages, the rest of the committed entries, advance. With `holdChance`
-   * a Ready's write stays in flight across later pump rounds, and messages delivered meanwhile
-   * are stepped, as StoreNode steps them during a background write; a crash loses it.
+   * write, the other messages, the rest of the committed entries, advance (see splitReady).
+   * With `holdChance` a Ready's write stays in flight across later pump rounds, and messages
+   * delivered meanwhile are stepped, as StoreNode steps them during a background write; a crash
+   * loses it.
    */
-  drain(onCommitted: (node: SimNode, e: Entry) => void, holdChance = 0): Message[] {
+  drain(onCommitted: (node: SimNode, e: Entry) => void): Message[] {
     const out: Message[] = [];
     if (this.inFlight) {
       if (!this.rand.chance(0.5)) return out;
@@ -98,17 +95,14 @@ export class SimNode {
         this.restoreSnapshot(rd.snapshot);
       }
       const leader = this.raw.raft.state === StateType.Leader;
-      const firstNew = rd.entries[0]?.index ?? Infinity;
-      for (const m of rd.messages) if (leader && isReplication(m)) out.push(m);
-      const late = rd.messages.filter((m) => !(leader && isReplication(m)));
-      const onDisk = rd.snapshot ? [] : rd.committedEntries.filter((e) => e.index < firstNew);
-      for (const e of onDisk) this.apply(e, onCommitted);
-      const flight: InFlightReady = { rd, late, pending: rd.committedEntries.slice(onDisk.length) };
-      if (this.opts.holdReadies === 'any' || (this.opts.holdReadies === 'leader' && leader)) {
-        if (this.rand.chance(holdChance)) {
-          this.inFlight = flight;
-          return out;
-        }
+      const { early, late, durable, pending } = splitReady(rd, leader);
+      out.push(...early);
+      for (const e of durable) this.apply(e, onCommitted);
+      const flight: InFlightReady = { rd, late, pending };
+      const mayHold = this.opts.holdReadies === 'any' || (this.opts.holdReadies === 'leader' && leader);
+      if (mayHold && this.rand.chance(this.opts.holdChance)) {
+        this.inFlight = flight;
+        return out;
       }
       this.finish(flight, onCommitted, out);
     }

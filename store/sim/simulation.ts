@@ -45,16 +45,16 @@ export function simulate(seed: number, opts: SimOptions): SimResult {
   const rand = new Rand(seed);
   const ids: NodeId[] = Array.from({ length: opts.nodes }, (_, i) => i + 1);
   const net = new SimNetwork(rand.fork(), { dropRate: rand.float() * 0.15, duplicateRate: rand.float() * 0.05, maxDelay: rand.int(4) });
+  const holdChance = rand.float() * 0.6;
   const nodes = ids.map((id) => {
     const disk = new MemoryStorage();
     disk.setConfState({ voters: ids, learners: [] });
-    return new SimNode(id, disk, rand.fork(), { preVote: opts.preVote, checkQuorum: opts.checkQuorum, electionTick: ELECTION_TICK, holdReadies: opts.holdReadies ?? 'none' });
+    return new SimNode(id, disk, rand.fork(), { preVote: opts.preVote, checkQuorum: opts.checkQuorum, electionTick: ELECTION_TICK, holdReadies: opts.holdReadies ?? 'none', holdChance });
   });
   net.onSnapshotOutcome = (m, ok) => {
     const from = nodes[m.from - 1];
     if (from?.up) from.raw.reportSnapshot(m.to, ok);
   };
-  const holdChance = rand.float() * 0.6;
   const checker = new SafetyChecker();
   const leaders = new Set<string>();
   let crashes = 0;
@@ -67,7 +67,7 @@ export function simulate(seed: number, opts: SimOptions): SimResult {
       const to = nodes[m.to - 1];
       if (to?.up) to.raw.step(m);
     }
-    for (const n of nodes) if (n.up) net.send(now, n.drain((node, e) => checker.onCommitted(node, e), holdChance));
+    for (const n of nodes) if (n.up) net.send(now, n.drain((node, e) => checker.onCommitted(node, e)));
   };
 
   const observe = () => {
