@@ -85,10 +85,12 @@ function describeView(view: string): string {
 }
 
 /**
- * What a member's raft says (GET /v2/stats/self, and /v2/stats/leader on the leader). A follower
- * whose Ready loop stopped keeps stepping its leader's appends, so its commit index runs ahead of
- * its applied one; one whose answers do not reach the leader applies all it knows is committed,
- * and the leader's view of it shows no answers.
+ * What a member's raft says (GET /v2/stats/self, and /v2/stats/leader on the leader), and the
+ * signs of life of its Ready loop and peer links (/metrics). A follower whose Ready loop stopped
+ * keeps stepping its leader's appends, so its commit index runs ahead of its applied one, its
+ * Readies handled stop moving and its Ready in hand grows old; one whose answers do not reach the
+ * leader applies all it knows is committed, and the leader's view of it shows no answers and a
+ * link silent for long.
  */
 async function describeRaft(url: string): Promise<string> {
   const get = async (path: string) => {
@@ -101,7 +103,9 @@ async function describeRaft(url: string): Promise<string> {
     const leaderInfo = self.leaderInfo as { leader: string };
     let line = `raft: ${self.state} ${self.id}, term ${self.term}, leader ${leaderInfo.leader}, commit ${self.commitIndex}, applied ${self.appliedIndex}, appends received ${self.recvAppendRequestCnt}, sent ${self.sendAppendRequestCnt}`;
     if (self.state === 'StateLeader') line += `; followers ${JSON.stringify((await get('/v2/stats/leader')).followers)}`;
-    return line;
+    const metrics = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const liveness = metrics.split('\n').filter((l) => /^berth_(raft_ready|peer_link_silent)/.test(l));
+    return `${line}\n    ${liveness.join('; ')}`;
   } catch (e) {
     return `raft: unreadable (${(e as Error).message})`;
   }

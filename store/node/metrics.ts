@@ -5,6 +5,10 @@ export interface NodeReadings {
   pending(): number;
   committed(): number;
   applied(): number;
+  /** Readies handled since start: a count that stops moving means the Ready loop stopped. */
+  readiesHandled(): number;
+  /** ms the Ready in hand has taken so far (0 while the loop waits for work). */
+  readyBusyMs(): number;
 }
 
 /** The node's metrics under etcd's names (dashboards built for etcd read them unchanged). */
@@ -19,6 +23,8 @@ export class NodeMetrics {
   readonly fsync: Histogram;
   readonly snapshotSave: Histogram;
   readonly peerRtt: Histogram<'To'>;
+  readonly readies: Gauge;
+  readonly readyBusy: Gauge;
 
   constructor(registry: Registry, read: NodeReadings) {
     const registers = [registry];
@@ -29,6 +35,8 @@ export class NodeMetrics {
     this.applied = new Gauge({ name: 'etcd_server_proposals_applied_total', help: 'The total number of consensus proposals applied.', registers, collect() { this.set(read.applied()); } });
     this.pending = new Gauge({ name: 'etcd_server_proposals_pending', help: 'The current number of pending proposals to commit.', registers, collect() { this.set(read.pending()); } });
     this.failed = new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers });
+    this.readies = new Gauge({ name: 'berth_raft_readies_handled_total', help: 'Raft Readies the member persisted, sent and applied since it started.', registers, collect() { this.set(read.readiesHandled()); } });
+    this.readyBusy = new Gauge({ name: 'berth_raft_ready_busy_seconds', help: 'How long the Ready in hand has taken so far; 0 while the loop waits for work.', registers, collect() { this.set(read.readyBusyMs() / 1000); } });
     this.fsync = new Histogram({
       name: 'etcd_disk_wal_fsync_duration_seconds',
       help: 'The latency distributions of fsync called by WAL.',

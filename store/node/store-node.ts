@@ -116,6 +116,9 @@ export class StoreNodeImpl implements StoreNode {
   private readonly concurrency = new ConcurrencyWindow(100);
   private recvAppend = 0;
   private sendAppend = 0;
+  private readiesHandled = 0;
+  /** performance.now() when the Ready in hand was taken; 0 while the loop waits. */
+  private readyTakenAt = 0;
 
   private constructor(private readonly opts: StoreNodeOptions) {
     this.snaps = new SnapshotFiles(join(opts.dataDir, 'snap'), opts.logger);
@@ -123,6 +126,8 @@ export class StoreNodeImpl implements StoreNode {
       pending: () => this.proposals.size,
       committed: () => this.raw?.basicStatus().hardState.commit ?? 0, // raw exists once open() ran
       applied: () => this.appliedIndex,
+      readiesHandled: () => this.readiesHandled,
+      readyBusyMs: () => (this.readyTakenAt === 0 ? 0 : performance.now() - this.readyTakenAt),
     });
     const pending: PendingRequestsOptions = {
       timeoutMs: opts.requestTimeoutMs ?? 5000 + 2 * opts.electionMs,
@@ -292,6 +297,7 @@ export class StoreNodeImpl implements StoreNode {
         continue;
       }
       const rd = this.raw.ready();
+      this.readyTakenAt = performance.now();
       try {
         await this.handleReady(rd);
       } catch (e) {
@@ -302,6 +308,8 @@ export class StoreNodeImpl implements StoreNode {
         return;
       }
       this.raw.advance(rd);
+      this.readyTakenAt = 0;
+      this.readiesHandled++;
       this.maybeSnapshot();
     }
   }

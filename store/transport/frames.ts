@@ -12,6 +12,15 @@ export function encodeFrame(value: unknown): Buffer {
   return Buffer.concat([head, body]);
 }
 
+/**
+ * Liveness probes: each outbound link sends PING every second or so and the inbound side answers
+ * PONG on the same connection, so both ends learn that a link went silent without a FIN or RST.
+ */
+export const PING = 'ping';
+export const PONG = 'pong';
+export const PING_FRAME = encodeFrame(PING);
+export const PONG_FRAME = encodeFrame(PONG);
+
 export class FrameError extends Error {}
 
 /** Accumulates bytes from a socket and yields complete frames' decoded values. */

@@ -1,12 +1,17 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { silentLogger } from '../../lib/log.ts';
 import { freePort } from '../../lib/testing/ports.ts';
 import { waitFor } from '../../lib/testing/process.ts';
 import { MessageType, type Message } from '../raft/types.ts';
 import { encodeFrame } from './frames.ts';
-import { TcpPeerTransport } from './tcp-transport.ts';
+import { TcpPeerTransport, type LinkLiveness } from './tcp-transport.ts';
+import { PeerRelay } from '../cluster-tests/relay.ts';
+import { autoTlsMaterial, type TlsMaterial } from './tls-material.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const heartbeat = (from: number, to: number, term = 1): Message => ({ type: MessageType.MsgHeartbeat, from, to, term, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0 });
 
@@ -29,23 +34,48 @@ function intrude(port: number, handshake: unknown, msg: Message): Promise<boolea
   });
 }
 
+interface PairOptions {
+  /** Member 2 reaches member 1 through a PeerRelay, returned as `relay`. */
+  relay?: boolean;
+  livenessA?: Partial<LinkLiveness>;
+  livenessB?: Partial<LinkLiveness>;
+  /** Both listen and dial with this material (https:// peer URLs). */
+  tls?: TlsMaterial;
+}
+
 /** Members 1 (a) and 2 (b) of cluster c1, each knowing the other; `a` records what it receives. */
-async function twoMembers(t: TestContext): Promise<{ a: TcpPeerTransport; b: TcpPeerTransport; portA: number; received: Message[] }> {
+async function twoMembers(t: TestContext, o: PairOptions = {}): Promise<{ a: TcpPeerTransport; b: TcpPeerTransport; portA: number; received: Message[]; relay: PeerRelay }> {
   const [portA, portB] = [await freePort(), await freePort()];
+  const scheme = o.tls ? 'https' : 'http';
   const received: Message[] = [];
-  const mk = (id: number, port: number, onMessage: (m: Message) => void) =>
-    new TcpPeerTransport({ selfId: id, clusterId: 'c1', listenUrls: [`http://127.0.0.1:${port}`], logger: silentLogger, onMessage, onUnreachable: () => {}, onSnapshotStatus: () => {}, onPeerDown: () => {} });
-  const a = mk(1, portA, (m) => received.push(m));
-  const b = mk(2, portB, () => {});
+  const mk = (id: number, port: number, liveness: Partial<LinkLiveness> | undefined, onMessage: (m: Message) => void) =>
+    new TcpPeerTransport({ selfId: id, clusterId: 'c1', listenUrls: [`${scheme}://127.0.0.1:${port}`], logger: silentLogger, liveness, tls: o.tls, onMessage, onUnreachable: () => {}, onSnapshotStatus: () => {}, onPeerDown: () => {} });
+  const a = mk(1, portA, o.livenessA, (m) => received.push(m));
+  const b = mk(2, portB, o.livenessB, () => {});
+  const relay = new PeerRelay(portA);
+  const portToA = o.relay ? await relay.start() : portA;
   t.after(async () => {
     await a.stop();
     await b.stop();
+    await relay.stop();
   });
   await Promise.all([a.ready(), b.ready()]);
-  a.addPeer(2, [`http://127.0.0.1:${portB}`]);
-  b.addPeer(1, [`http://127.0.0.1:${portA}`]);
-  return { a, b, portA, received };
+  a.addPeer(2, [`${scheme}://127.0.0.1:${portB}`]);
+  b.addPeer(1, [`${scheme}://127.0.0.1:${portToA}`]);
+  return { a, b, portA, received, relay };
 }
+
+/** Sends heartbeats of `term` from b until a has one. */
+function heartbeatArrives(b: TcpPeerTransport, received: Message[], term: number, timeoutMs: number): Promise<void> {
+  return waitFor(`a heartbeat of term ${term} from member 2`, () => {
+    b.send([heartbeat(2, 1, term)]);
+    return received.some((m) => m.term === term);
+  }, timeoutMs, 50);
+}
+
+/** Settings that never judge a link dead within a test. */
+const NEVER_DEAD: Partial<LinkLiveness> = { deadAfterMs: 600_000, dialTimeoutMs: 600_000 };
+const QUICK: Partial<LinkLiveness> = { pingEveryMs: 100, deadAfterMs: 500, dialTimeoutMs: 500 };
 
 test('the peer port delivers only from members of this cluster', { timeout: 30_000 }, async (t) => {
   const { b, portA, received } = await twoMembers(t);
@@ -82,4 +112,63 @@ test('send() writes each peer one frame before it returns', { timeout: 30_000 },
   b.send([heartbeat(2, 1, 5), heartbeat(2, 1, 6), heartbeat(2, 1, 7)]);
   assert.equal(b.framesSent - frames, 1, 'three messages for one peer went out as one frame, at once');
   await waitFor('the three heartbeats', () => [5, 6, 7].every((term) => received.some((m) => m.term === term)), 10_000, 10);
+});
+
+// A link can die without a FIN or RST (packets dropped, the far end's state gone). TCP alone
+// would keep writing into it; the probes must notice, on both ends.
+test('a sender closes a link that stopped answering and dials again', { timeout: 30_000 }, async (t) => {
+  const { b, received, relay } = await twoMembers(t, { relay: true, livenessA: NEVER_DEAD, livenessB: QUICK });
+  await heartbeatArrives(b, received, 1, 10_000);
+  relay.silence(2);
+  relay.heal(); // new connections pass again; the silenced one stays lost
+  await heartbeatArrives(b, received, 2, 5_000);
+});
+
+test('a receiver closes an inbound link that went silent', { timeout: 30_000 }, async (t) => {
+  const { b, received, relay } = await twoMembers(t, { relay: true, livenessA: QUICK, livenessB: NEVER_DEAD });
+  await heartbeatArrives(b, received, 1, 10_000);
+  relay.silence(2);
+  await waitFor('member 1 to close the silent link', () => relay.openFrom(2) === 0, 5_000, 50);
+});
+
+// Right after our own event loop stalls, the timer that judges links runs before the answers
+// that arrived meanwhile are read: that silence is ours, not the link's.
+test('a stall of our own event loop does not close healthy links', { timeout: 30_000 }, async (t) => {
+  const { b, received, relay } = await twoMembers(t, { relay: true, livenessA: QUICK, livenessB: QUICK });
+  await heartbeatArrives(b, received, 1, 10_000);
+  await new Promise((r) => setTimeout(r, 300)); // a few probes answered
+  const until = performance.now() + 1500;
+  while (performance.now() < until); // both members share this process and its loop
+  await new Promise((r) => setTimeout(r, 1000));
+  await heartbeatArrives(b, received, 2, 5_000);
+  assert.equal(relay.forwarded, 1, 'member 2 dialled member 1 again after the stall');
+});
+
+test('a dial that does not complete is given up and tried again', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-peer-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const tls = autoTlsMaterial(dir, ['127.0.0.1']);
+  const { b, received, portA } = await twoMembers(t, { tls, livenessA: NEVER_DEAD, livenessB: { ...NEVER_DEAD, dialTimeoutMs: 300 } });
+  // A gate in front of member 1: while shut it accepts TCP but passes no bytes, so a TLS
+  // handshake through it never ends; once open, it passes new connections through.
+  let open = false;
+  const held = new Set<Socket>();
+  const gate = createServer((c) => {
+    c.on('error', () => {});
+    if (!open) return void held.add(c.on('data', () => {}));
+    const up = connect(portA, '127.0.0.1');
+    up.on('error', () => c.destroy());
+    c.on('close', () => up.destroy());
+    up.on('close', () => c.destroy());
+    c.pipe(up).pipe(c);
+  });
+  await new Promise<void>((r) => gate.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    for (const c of held) c.destroy();
+    gate.close();
+  });
+  b.updatePeer(1, [`https://127.0.0.1:${(gate.address() as AddressInfo).port}`]);
+  await waitFor('member 2 to dial through the shut gate', () => held.size > 0, 5_000, 20);
+  open = true;
+  await heartbeatArrives(b, received, 1, 5_000);
 });

@@ -3,20 +3,22 @@
  * length-prefixed msgpack frames, each frame a batch of the messages one `send()` has for that
  * peer. Each connection opens with a handshake naming the cluster and
  * the sender; a peer from another cluster is refused. Snapshots travel on their own short-lived
- * connection so heartbeats never wait behind them.
+ * connection so heartbeats never wait behind them. Each link is probed (PING/PONG): a link that
+ * went silent without a FIN or RST is closed and dialled anew instead of waiting on TCP's
+ * retransmission back-off, which after a long partition can hold it shut for many seconds.
  *
  *   new TcpPeerTransport({ selfId, clusterId, listenUrls, logger, metrics, onMessage, onUnreachable, onSnapshotStatus, onPeerDown })
  */
 import { ListenError } from '../../lib/errors.ts';
 import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
-import type { Histogram, Registry } from 'prom-client';
+import { Gauge, type Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
 import { MessageType, type Message, type NodeId } from '../raft/types.ts';
 import type { PeerEvents, PeerTransport } from '../node/peer-transport.ts';
 import type { FollowerStats } from '../node/types.ts';
 import { byPeer, coalesceMessages } from '../raft/coalesce.ts';
-import { FrameReader, encodeFrame } from './frames.ts';
+import { FrameReader, PING, PING_FRAME, PONG_FRAME, encodeFrame } from './frames.ts';
 import type { TlsMaterial } from './tls-material.ts';
 
 export interface TcpTransportOptions extends PeerEvents {
@@ -31,7 +33,21 @@ export interface TcpTransportOptions extends PeerEvents {
   tls?: TlsMaterial;
   /** --peer-client-cert-auth: inbound peers must present a certificate signed by `tls.ca`. */
   clientCertAuth?: boolean;
+  liveness?: Partial<LinkLiveness>;
 }
+
+/** How a link proves it is alive. */
+export interface LinkLiveness {
+  /** An outbound link sends PING this often; the inbound side answers PONG. */
+  pingEveryMs: number;
+  /** A link that heard nothing for this long is closed (outbound: then dialled again). */
+  deadAfterMs: number;
+  /** A dial (TCP and TLS handshakes) not done by then is given up and tried again. */
+  dialTimeoutMs: number;
+}
+
+/** etcd closes a peer stream that read nothing for 5 s; ping at a fifth of that. */
+export const DEFAULT_LIVENESS: LinkLiveness = { pingEveryMs: 1000, deadAfterMs: 5000, dialTimeoutMs: 2000 };
 
 /** Opens a connection to a peer URL: TLS for https://, plain TCP for http://. */
 export function dialPeer(url: string, tls: TlsMaterial | undefined): { socket: Socket; connectEvent: 'connect' | 'secureConnect' } {
@@ -87,6 +103,8 @@ class PeerLink {
   private closed = false;
   /** Connected at least once since the last down report: a refusal now means the peer died. */
   private wasUp = false;
+  /** performance.now() of the last bytes the peer sent back on this link. */
+  private heardAt = 0;
   readonly stats = new LatencyStats();
   heartbeatSentAt = 0;
 
@@ -101,12 +119,21 @@ class PeerLink {
   private dial(): void {
     if (this.closed) return;
     const { socket: s, connectEvent } = dialPeer(this.urls[0]!, this.t.tls);
+    const { dialTimeoutMs } = this.t.liveness;
     this.socket = s;
     s.setNoDelay(true);
+    // Without a bound, a SYN lost in a partition waits for the kernel's retries (up to minutes).
+    const dialTimer = setTimeout(() => {
+      this.t.logger.debug({ peer: this.id.toString(16), ms: dialTimeoutMs }, 'peer dial timed out; dialling again');
+      s.destroy();
+    }, dialTimeoutMs);
+    const reader = new FrameReader();
     s.on(connectEvent, () => {
+      clearTimeout(dialTimer);
       this.connected = true;
       this.wasUp = true;
       this.backoffMs = 50;
+      this.heardAt = performance.now();
       s.write(encodeFrame(this.t.handshake()));
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
@@ -117,6 +144,7 @@ class PeerLink {
       }
     });
     s.on('close', () => {
+      clearTimeout(dialTimer);
       this.connected = false;
       this.socket = null;
       if (this.closed) return;
@@ -124,7 +152,30 @@ class PeerLink {
       this.retryTimer = setTimeout(() => this.dial(), jitter);
       this.backoffMs = Math.min(this.backoffMs * 2, 1000);
     });
-    s.on('data', () => {}); // peers never answer on our outbound link
+    // The peer only ever answers our probes on this link.
+    s.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk);
+        this.heardAt = performance.now();
+      } catch (e) {
+        this.t.logger.warn({ peer: this.id.toString(16), err: String(e) }, 'closing a peer link that answered with a bad frame');
+        s.destroy();
+      }
+    });
+  }
+
+  /** Seconds since the peer last answered on this link; -1 while it is not connected. */
+  silentSeconds(now: number): number {
+    return this.connected ? (now - this.heardAt) / 1000 : -1;
+  }
+
+  /** Pings the peer, or closes the link (to dial it again) when `judge` and it has been silent too long. */
+  probe(now: number, judge: boolean): void {
+    if (!this.connected || !this.socket) return;
+    const silentMs = now - this.heardAt;
+    if (!judge || silentMs < this.t.liveness.deadAfterMs) return void this.socket.write(PING_FRAME);
+    this.t.logger.warn({ peer: this.id.toString(16), silentMs: Math.round(silentMs) }, 'peer link heard nothing; closing it and dialling again');
+    this.socket.destroy();
   }
 
   /** Writes `batch` (one send()'s messages for this peer) as one frame, or counts it lost. */
@@ -158,10 +209,15 @@ class PeerLink {
 export class TcpPeerTransport implements PeerTransport {
   private readonly servers: Server[] = [];
   private readonly links = new Map<NodeId, PeerLink>();
-  private readonly inbound = new Set<Socket>();
+  /** Inbound connections, with when each last sent anything. */
+  private readonly inbound = new Map<Socket, { heardAt: number }>();
+  private readonly prober: NodeJS.Timeout;
+  private lastProbeAt = performance.now();
   readonly maxQueue: number;
   readonly rtt: Histogram<'To'> | undefined;
   readonly tls: TlsMaterial | undefined;
+  readonly liveness: LinkLiveness;
+  readonly logger: Logger;
   /** Frames written (each a batch): batching means far fewer than messages. */
   framesSent = 0;
   private stopped = false;
@@ -170,7 +226,25 @@ export class TcpPeerTransport implements PeerTransport {
   constructor(private readonly o: TcpTransportOptions) {
     this.maxQueue = o.maxQueue ?? 4096;
     this.tls = o.tls;
+    this.liveness = { ...DEFAULT_LIVENESS, ...o.liveness };
+    this.logger = o.logger;
     this.rtt = o.metrics?.getSingleMetric('etcd_network_peer_round_trip_time_seconds') as Histogram<'To'> | undefined;
+    if (o.metrics && !o.metrics.getSingleMetric('berth_peer_link_silent_seconds')) {
+      const links = this.links;
+      new Gauge({
+        name: 'berth_peer_link_silent_seconds',
+        help: 'Seconds since each peer last answered on our link to it (its pongs); -1 while the link is down.',
+        labelNames: ['To'],
+        registers: [o.metrics],
+        collect() {
+          this.reset();
+          const now = performance.now();
+          for (const [id, link] of links) this.set({ To: id.toString(16) }, link.silentSeconds(now));
+        },
+      });
+    }
+    this.prober = setInterval(() => this.probeLinks(), this.liveness.pingEveryMs);
+    this.prober.unref();
     this.listening = Promise.all(o.listenUrls.map((u) => this.listen(u))).then(() => undefined);
     this.listening.catch((e: unknown) => o.logger.error({ err: String(e) }, 'cannot listen for peers'));
   }
@@ -219,7 +293,8 @@ export class TcpPeerTransport implements PeerTransport {
   }
 
   private accept(s: Socket): void {
-    this.inbound.add(s);
+    const seen = { heardAt: performance.now() };
+    this.inbound.set(s, seen);
     s.setNoDelay(true);
     const reader = new FrameReader();
     let peer: NodeId | null = null;
@@ -229,6 +304,7 @@ export class TcpPeerTransport implements PeerTransport {
     }, 10_000);
     handshakeTimer.unref();
     s.on('data', (chunk: Buffer) => {
+      seen.heardAt = performance.now();
       let frames: unknown[];
       try {
         frames = reader.push(chunk);
@@ -259,12 +335,31 @@ export class TcpPeerTransport implements PeerTransport {
           clearTimeout(handshakeTimer);
           continue;
         }
+        if (f === PING) s.write(PONG_FRAME);
         if (!Array.isArray(f)) continue;
         for (const m of f as Message[]) this.deliver(peer, m);
       }
     });
     s.on('error', () => {});
     s.on('close', () => this.inbound.delete(s));
+  }
+
+  /**
+   * Pings every outbound link and closes links silent for deadAfterMs (inbound ones too: their
+   * peer pings them). Right after a stall of our own event loop, answers may still sit unread,
+   * so that round pings and judges no one.
+   */
+  private probeLinks(): void {
+    const now = performance.now();
+    const judge = now - this.lastProbeAt < 2 * this.liveness.pingEveryMs;
+    this.lastProbeAt = now;
+    for (const link of this.links.values()) link.probe(now, judge);
+    if (!judge) return;
+    for (const [s, seen] of this.inbound) {
+      if (now - seen.heardAt < this.liveness.deadAfterMs) continue;
+      this.o.logger.warn({ remote: s.remoteAddress, silentMs: Math.round(now - seen.heardAt) }, 'closing an inbound peer link that went silent');
+      s.destroy();
+    }
   }
 
   private deliver(from: NodeId, m: Message): void {
@@ -335,7 +430,8 @@ export class TcpPeerTransport implements PeerTransport {
     this.stopped = true;
     for (const l of this.links.values()) l.close();
     this.links.clear();
-    for (const s of this.inbound) s.destroy();
+    clearInterval(this.prober);
+    for (const s of this.inbound.keys()) s.destroy();
     await Promise.all(this.servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));
   }
 }

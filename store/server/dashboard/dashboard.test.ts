@@ -96,4 +96,25 @@ test('/metrics has etcd metric names and its counters move with writes', { timeo
   assert.ok(value(after, 'etcd_server_proposals_committed_total') >= value(before, 'etcd_server_proposals_committed_total') + 20);
   assert.ok(value(after, 'etcd_server_proposals_applied_total') >= value(before, 'etcd_server_proposals_applied_total') + 20);
   assert.ok(value(after, 'etcd_disk_wal_fsync_duration_seconds_count') > value(before, 'etcd_disk_wal_fsync_duration_seconds_count'));
+  // Each PUT, one after the other, is at least one Ready of its own.
+  assert.ok(value(after, 'berth_raft_readies_handled_total') >= value(before, 'berth_raft_readies_handled_total') + 20);
+  assert.ok(value(after, 'berth_raft_ready_busy_seconds') < 1, 'a Ready in hand for a second while idle');
+});
+
+test('/metrics shows how long each peer link has been silent', { timeout: 60_000 }, async (t) => {
+  const cluster = await startCluster('berth', 3);
+  t.after(() => cluster.stop());
+  // Probes are answered every second, so a live link was heard from within the last two.
+  const silences = async (url: string) => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return text.split('\n').filter((l) => l.startsWith('berth_peer_link_silent_seconds{')).map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+  };
+  for (const url of cluster.clientUrls) {
+    await waitFor(`${url}: both peer links heard from within 2 s`, async () => {
+      const s = await silences(url);
+      return s.length === 2 && s.every((v) => v >= 0 && v < 2);
+    }, 10_000, 100);
+  }
+  await cluster.kill(cluster.members[0]!.name);
+  await waitFor('member 1 to see its link to the killed member down', async () => (await silences(cluster.clientUrls[1]!)).includes(-1), 10_000, 100);
 });
