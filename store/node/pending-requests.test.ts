@@ -76,3 +76,21 @@ test('requests time out oldest first, each after its own timeout, while later on
   pending.settle('c', 'ok', null);
   assert.equal(await c, 'ok');
 });
+
+test('retryOlderThan submits again only what waited that long since its last submission', async () => {
+  const { pending } = make(10_000);
+  const submits = { old: 0, young: 0 };
+  const old = pending.wait('old', 'quorum read', () => submits.old++);
+  await new Promise((r) => setTimeout(r, 60));
+  const young = pending.wait('young', 'quorum read', () => submits.young++);
+  pending.retryOlderThan(50);
+  assert.deepEqual(submits, { old: 2, young: 1 });
+  pending.retryOlderThan(50); // just submitted again: not old enough now
+  assert.deepEqual(submits, { old: 2, young: 1 });
+  await new Promise((r) => setTimeout(r, 60));
+  pending.retryOlderThan(50);
+  assert.deepEqual(submits, { old: 3, young: 2 });
+  pending.settle('old', 'a', null);
+  pending.settle('young', 'b', null);
+  assert.deepEqual([await old, await young], ['a', 'b']);
+});

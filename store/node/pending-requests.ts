@@ -12,6 +12,8 @@ interface Waiter<T> {
   deadline: number;
   /** What the request is, for its timeout error. */
   what: string;
+  /** performance.now() of the last submission. */
+  submittedAt: number;
   /** Submits the request again (for a write whose copy was lost in a leader change). */
   retry: () => void;
 }
@@ -47,7 +49,9 @@ export class PendingRequests<T> {
   wait(key: string, what: string, submit: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const attempt = () => {
-        if (!this.waiting.has(key)) return;
+        const w = this.waiting.get(key);
+        if (!w) return;
+        w.submittedAt = performance.now();
         try {
           submit();
           this.opts.submitted();
@@ -56,7 +60,7 @@ export class PendingRequests<T> {
           else this.settle(key, null, e);
         }
       };
-      this.waiting.set(key, { resolve, reject, what, deadline: performance.now() + this.opts.timeoutMs, retry: attempt });
+      this.waiting.set(key, { resolve, reject, what, deadline: performance.now() + this.opts.timeoutMs, submittedAt: 0, retry: attempt });
       this.sweeper ??= setTimeout(() => this.sweep(), this.opts.timeoutMs);
       attempt();
     });
@@ -69,6 +73,19 @@ export class PendingRequests<T> {
   /** Submits the request under `key` again, if it still waits. */
   retry(key: string): void {
     this.waiting.get(key)?.retry();
+  }
+
+  /**
+   * Submits again every request whose last submission is `ageMs` old, for requests that are safe
+   * to repeat (a ReadIndex: a forwarded one the transport dropped is otherwise never answered).
+   */
+  retryOlderThan(ageMs: number): void {
+    const now = performance.now();
+    for (const w of this.waiting.values()) {
+      // Insertion order is first-submission order: from here on, none is old enough.
+      if (w.deadline - this.opts.timeoutMs > now - ageMs) return;
+      if (now - w.submittedAt >= ageMs) w.retry();
+    }
   }
 
   /** Answers the request under `key` (nothing when none waits): with `err` when set, else `value`. */

@@ -210,6 +210,10 @@ export class StoreNodeImpl implements StoreNode {
     this.loopDone = this.loop();
     this.ticker = setInterval(() => {
       this.raw.tick();
+      // A follower's ReadIndex crosses to the leader once; if the link dropped it (a peer link
+      // being dialled again), nothing would answer it. Asking again is harmless: the first
+      // answer settles the read and later ones find nothing waiting.
+      this.reads.retryOlderThan(5 * this.opts.heartbeatMs);
       this.kick();
     }, this.opts.heartbeatMs);
     this.expiry.start();

@@ -149,7 +149,10 @@ class PeerLink {
       this.socket = null;
       if (this.closed) return;
       const jitter = this.t.jitter(this.backoffMs);
-      this.retryTimer = setTimeout(() => this.dial(), jitter);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.dial();
+      }, jitter);
       this.backoffMs = Math.min(this.backoffMs * 2, 1000);
     });
     // The peer only ever answers our probes on this link.
@@ -162,6 +165,19 @@ class PeerLink {
         s.destroy();
       }
     });
+  }
+
+  /**
+   * The peer just reached us, so it is reachable now: a link waiting out its back-off dials at
+   * once instead of dropping what we send it for up to a second (after a partition heals, both
+   * sides would otherwise wait their own back-off).
+   */
+  dialNowIfWaiting(): void {
+    if (this.closed || this.socket || !this.retryTimer) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.backoffMs = 50;
+    this.dial();
   }
 
   /** Seconds since the peer last answered on this link; -1 while it is not connected. */
@@ -333,6 +349,7 @@ export class TcpPeerTransport implements PeerTransport {
           }
           peer = h.from;
           clearTimeout(handshakeTimer);
+          this.links.get(peer)?.dialNowIfWaiting();
           continue;
         }
         if (f === PING) s.write(PONG_FRAME);

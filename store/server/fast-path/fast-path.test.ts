@@ -78,13 +78,14 @@ const form = (method: string, path: string, body: string, extra = '') =>
 const bare = (method: string, path: string, extra = '') => `${method} ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
 
 /** Requests with every kind of /v2/keys answer: created, replaced, read, listed, each error, HEAD, a closing one last. */
-const SEQUENCE: { request: string; head?: boolean }[] = [
+const SEQUENCE: { request: string; head?: boolean; ttl?: boolean }[] = [
   { request: form('PUT', '/v2/keys/dir/a', 'value=1') },
   { request: form('PUT', '/v2/keys/dir/a', 'value=2&ttl=100') },
   { request: form('PUT', '/v2/keys/dir/b%20c', 'value=%C3%A9') },
   { request: bare('GET', '/v2/keys/dir/b%20c') },
   { request: bare('GET', '/v2/keys/dir?recursive=true&sorted=true') },
-  { request: bare('HEAD', '/v2/keys/dir/a'), head: true },
+  // Its body would carry a ttl, so its length too may tick down between the two members.
+  { request: bare('HEAD', '/v2/keys/dir/a'), head: true, ttl: true },
   { request: bare('GET', '/v2/keys/missing') },
   { request: form('PUT', '/v2/keys/dir/a', 'value=3&ttl=soon') },
   { request: form('PUT', '/v2/keys/dir/a?prevValue=9', 'value=3') },
@@ -102,13 +103,16 @@ const SEQUENCE: { request: string; head?: boolean }[] = [
   { request: bare('GET', '/v2/keys/dir/a', 'Connection: close\r\n') },
 ];
 
-/** What may differ between two members: the times (a ttl of 99 or 100 changes the length too), and the cluster ID. */
-const normalize = (a: RawAnswer) => ({
+/**
+ * What may differ between two members: the times (a ttl of 99 or 100 changes the length too, so
+ * a length is not compared where a ttl is or would be in the body), and the cluster ID.
+ */
+const normalize = (a: RawAnswer, ttl = false) => ({
   status: a.status,
   head: a.head
     .replace(/\r\nDate: [^\r]*/, '\r\nDate: -')
     .replace(/\r\nX-Etcd-Cluster-ID: [0-9a-f]+/, '')
-    .replace(/\r\nContent-Length: \d+/, a.body.includes('"ttl":') ? '\r\nContent-Length: -' : '$&'),
+    .replace(/\r\nContent-Length: \d+/, ttl || a.body.includes('"ttl":') ? '\r\nContent-Length: -' : '$&'),
   body: a.body.replace(/"expiration":"[^"]*","ttl":\d+/g, '"expiration":"","ttl":0'),
 });
 
@@ -134,11 +138,11 @@ test('the fast path answers every kind of /v2/keys request byte for byte as node
   onNode.send(bare('GET', '/version'));
   assert.equal((await onNode.next()).status, 200);
 
-  for (const { request, head } of SEQUENCE) {
+  for (const { request, head, ttl } of SEQUENCE) {
     onFast.send(request);
     onNode.send(request);
     const [a, b] = await Promise.all([onFast.next(head), onNode.next(head)]);
-    assert.deepEqual(normalize(a), normalize(b), request.split('\r\n')[0]);
+    assert.deepEqual(normalize(a, ttl), normalize(b, ttl), request.split('\r\n')[0]);
   }
   // Only the two /metrics reads went to node:http: every request above was the fast path's.
   assert.equal((await handOffs(fastUrl)) - before, 1);
