@@ -3,8 +3,13 @@
  * Go's ServeMux cleans it (a request whose path is not clean is redirected to the clean one).
  */
 
+/** An empty ('//'), '.' or '..' segment, or a trailing '/': what canonicalPath must look at. */
+const UNCLEAN_SEGMENT = /\/(?:\.\.?)?(?:\/|$)/;
+
 /** Go's ServeMux path cleaning: the canonical form a request is redirected to. */
 export function canonicalPath(p: string): string {
+  // Nearly every path is clean already: no empty, '.' or '..' segment to drop.
+  if (p.charCodeAt(0) === 47 && !UNCLEAN_SEGMENT.test(p)) return p;
   if (p === '') return '/';
   if (!p.startsWith('/')) p = '/' + p;
   const parts: string[] = [];
@@ -43,7 +48,8 @@ export function readTarget(raw: string): Target {
   const query = new URLSearchParams(q >= 0 ? raw.slice(q + 1) : '');
   let path: string | null = null;
   try {
-    path = decodeURIComponent(q >= 0 ? raw.slice(0, q) : raw);
+    const encoded = q >= 0 ? raw.slice(0, q) : raw;
+    path = encoded.includes('%') ? decodeURIComponent(encoded) : encoded;
   } catch {
     // answered 400 by the caller
   }

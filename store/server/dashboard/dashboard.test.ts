@@ -96,6 +96,9 @@ test('/metrics has etcd metric names and its counters move with writes', { timeo
   assert.ok(value(after, 'etcd_server_proposals_committed_total') >= value(before, 'etcd_server_proposals_committed_total') + 20);
   assert.ok(value(after, 'etcd_server_proposals_applied_total') >= value(before, 'etcd_server_proposals_applied_total') + 20);
   assert.ok(value(after, 'etcd_disk_wal_fsync_duration_seconds_count') > value(before, 'etcd_disk_wal_fsync_duration_seconds_count'));
+  const puts = (text: string) => Number(/^etcd_http_received_total\{method="PUT"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+  assert.equal(puts(after) - puts(before), 20, 'PUTs counted in etcd_http_received_total');
+  assert.equal(puts(await scrape()), puts(after), 'a scrape changed the count');
   // Each PUT, one after the other, is at least one Ready of its own.
   assert.ok(value(after, 'berth_raft_readies_handled_total') >= value(before, 'berth_raft_readies_handled_total') + 20);
   assert.ok(value(after, 'berth_raft_ready_busy_seconds') < 1, 'a Ready in hand for a second while idle');
