@@ -103,9 +103,10 @@ async function describeRaft(url: string): Promise<string> {
     const leaderInfo = self.leaderInfo as { leader: string };
     let line = `raft: ${self.state} ${self.id}, term ${self.term}, leader ${leaderInfo.leader}, commit ${self.commitIndex}, applied ${self.appliedIndex}, appends received ${self.recvAppendRequestCnt}, sent ${self.sendAppendRequestCnt}`;
     if (self.state === 'StateLeader') line += `; followers ${JSON.stringify((await get('/v2/stats/leader')).followers)}`;
-    const metrics = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-    const liveness = metrics.split('\n').filter((l) => /^berth_(raft_ready|peer_link_silent)/.test(l));
-    return `${line}\n    ${liveness.join('; ')}`;
+    const liveness = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })
+      .then((r) => r.text())
+      .then((text) => text.split('\n').filter((l) => /^berth_(raft_ready|peer_link_silent)/.test(l)).join('; '), (e: unknown) => `metrics unreadable (${(e as Error).message})`);
+    return `${line}\n    ${liveness}`;
   } catch (e) {
     return `raft: unreadable (${(e as Error).message})`;
   }

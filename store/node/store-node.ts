@@ -212,7 +212,8 @@ export class StoreNodeImpl implements StoreNode {
       this.raw.tick();
       // A follower's ReadIndex crosses to the leader once; if the link dropped it (a peer link
       // being dialled again), nothing would answer it. Asking again is harmless: the first
-      // answer settles the read and later ones find nothing waiting.
+      // answer settles the read and later ones find nothing waiting. Leaders ask again too: a
+      // read forwarded while this member was a follower went to a leader that may be gone.
       this.reads.retryOlderThan(5 * this.opts.heartbeatMs);
       this.kick();
     }, this.opts.heartbeatMs);

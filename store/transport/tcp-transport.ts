@@ -245,6 +245,7 @@ export class TcpPeerTransport implements PeerTransport {
     this.liveness = { ...DEFAULT_LIVENESS, ...o.liveness };
     this.logger = o.logger;
     this.rtt = o.metrics?.getSingleMetric('etcd_network_peer_round_trip_time_seconds') as Histogram<'To'> | undefined;
+    // One transport per member process; a second one on the same registry (tests) is not shown.
     if (o.metrics && !o.metrics.getSingleMetric('berth_peer_link_silent_seconds')) {
       const links = this.links;
       new Gauge({
