@@ -172,3 +172,11 @@ test('a dial that does not complete is given up and tried again', { timeout: 60_
   open = true;
   await heartbeatArrives(b, received, 1, 5_000);
 });
+
+// Right after a partition heals, a follower's link to the leader is often still being dialled
+// when its first forwarded write goes out.
+test('what is sent while a link is being dialled goes out once it connects', { timeout: 30_000 }, async (t) => {
+  const { b, received } = await twoMembers(t);
+  b.send([heartbeat(2, 1, 9)]); // addPeer began the dial a moment ago; it cannot be done yet
+  await waitFor('the heartbeat sent while dialling', () => received.some((m) => m.term === 9), 5_000, 10);
+});

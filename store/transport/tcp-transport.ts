@@ -105,6 +105,9 @@ class PeerLink {
   private wasUp = false;
   /** performance.now() of the last bytes the peer sent back on this link. */
   private heardAt = 0;
+  /** Frames sent while the link was being dialled: written once it connects, dropped if it fails. */
+  private held: Buffer[] = [];
+  private heldMessages = 0;
   readonly stats = new LatencyStats();
   heartbeatSentAt = 0;
 
@@ -135,6 +138,11 @@ class PeerLink {
       this.backoffMs = 50;
       this.heardAt = performance.now();
       s.write(encodeFrame(this.t.handshake()));
+      for (const frame of this.held) s.write(frame);
+      this.t.framesSent += this.held.length;
+      this.stats.success += this.heldMessages;
+      this.held = [];
+      this.heldMessages = 0;
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
       // Only a refusal proves the process is gone; a timeout may be a partition.
@@ -147,6 +155,12 @@ class PeerLink {
       clearTimeout(dialTimer);
       this.connected = false;
       this.socket = null;
+      if (this.heldMessages > 0) {
+        this.stats.fail += this.heldMessages;
+        this.held = [];
+        this.heldMessages = 0;
+        this.t.reportUnreachable(this.id);
+      }
       if (this.closed) return;
       const jitter = this.t.jitter(this.backoffMs);
       this.retryTimer = setTimeout(() => {
@@ -196,6 +210,13 @@ class PeerLink {
 
   /** Writes `batch` (one send()'s messages for this peer) as one frame, or counts it lost. */
   send(batch: Message[]): void {
+    if (!this.connected && this.socket && this.heldMessages + batch.length <= this.t.maxQueue) {
+      // A link being dialled holds what comes meanwhile: right after a partition heals, a
+      // follower's first forwarded write would otherwise be lost and wait out its timeout.
+      this.held.push(encodeFrame(coalesceMessages(batch)));
+      this.heldMessages += batch.length;
+      return;
+    }
     if (!this.connected || !this.socket || batch.length > this.t.maxQueue) {
       this.stats.fail += batch.length;
       this.t.reportUnreachable(this.id);
