@@ -1,23 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rand, seedFromEnv } from '../../lib/rand.ts';
-import { canonicalPath, readTarget } from './targets.ts';
+import { canonicalPath, cleanBySegments, readTarget } from './targets.ts';
 
-/** Go's path cleaning written plainly, segment by segment: what canonicalPath must agree with. */
-function cleanBySegments(p: string): string {
-  if (p === '') return '/';
-  if (!p.startsWith('/')) p = '/' + p;
-  const parts: string[] = [];
-  for (const seg of p.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') parts.pop();
-    else parts.push(seg);
-  }
-  const np = '/' + parts.join('/');
-  return p.endsWith('/') && np !== '/' ? np + '/' : np;
-}
-
-test('canonicalPath cleans paths as Go does, with or without its shortcut for clean ones', () => {
+test('canonicalPath cleans paths as Go does, and its shortcut for clean ones agrees with cleaning segment by segment', () => {
   const cases: [string, string][] = [
     ['', '/'], ['/', '/'], ['/v2/keys/a', '/v2/keys/a'], ['/v2/keys/a/', '/v2/keys/a/'], ['v2/keys', '/v2/keys'],
     ['/v2//keys', '/v2/keys'], ['/v2/./keys', '/v2/keys'], ['/v2/x/../keys', '/v2/keys'], ['/v2/keys/..', '/v2'],

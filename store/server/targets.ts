@@ -10,6 +10,11 @@ const UNCLEAN_SEGMENT = /\/(?:\.\.?)?(?:\/|$)/;
 export function canonicalPath(p: string): string {
   // Nearly every path is clean already: no empty, '.' or '..' segment to drop.
   if (p.charCodeAt(0) === 47 && !UNCLEAN_SEGMENT.test(p)) return p;
+  return cleanBySegments(p);
+}
+
+/** The same cleaning done segment by segment, for any path. */
+export function cleanBySegments(p: string): string {
   if (p === '') return '/';
   if (!p.startsWith('/')) p = '/' + p;
   const parts: string[] = [];
