@@ -85,6 +85,7 @@ export class SimNode {
   drain(onCommitted: (node: SimNode, e: Entry) => void): Message[] {
     const out: Message[] = [];
     if (this.inFlight) {
+      // A held write completes at each later pump round with even odds.
       if (!this.rand.chance(0.5)) return out;
       this.finish(this.inFlight, onCommitted, out);
     }

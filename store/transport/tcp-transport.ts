@@ -246,8 +246,11 @@ class PeerLink {
 export class TcpPeerTransport implements PeerTransport {
   private readonly servers: Server[] = [];
   private readonly links = new Map<NodeId, PeerLink>();
-  /** Inbound connections, with when each last sent anything. */
-  private readonly inbound = new Map<Socket, { heardAt: number }>();
+  /**
+   * Inbound connections. `heard` is set by every chunk (no clock read on the receive path) and
+   * turned into `heardAt` by the next probe round, so silence is measured to within a round.
+   */
+  private readonly inbound = new Map<Socket, { heard: boolean; heardAt: number }>();
   private readonly prober: NodeJS.Timeout;
   private lastProbeAt = performance.now();
   readonly maxQueue: number;
@@ -284,7 +287,7 @@ export class TcpPeerTransport implements PeerTransport {
     this.prober = setInterval(() => this.probeLinks(), this.liveness.pingEveryMs);
     this.prober.unref();
     this.listening = Promise.all(o.listenUrls.map((u) => this.listen(u))).then(() => undefined);
-    this.listening.catch((e: unknown) => o.logger.error({ err: String(e) }, 'cannot listen for peers'));
+    this.listening.catch((e: unknown) => this.logger.error({ err: String(e) }, 'cannot listen for peers'));
   }
 
   ready(): Promise<void> {
@@ -305,7 +308,7 @@ export class TcpPeerTransport implements PeerTransport {
 
   reportPeerDown(id: NodeId): void {
     if (this.stopped) return;
-    this.o.logger.info({ peer: id.toString(16) }, 'peer refuses connections: its process is gone');
+    this.logger.info({ peer: id.toString(16) }, 'peer refuses connections: its process is gone');
     this.o.onPeerDown(id);
   }
 
@@ -317,7 +320,7 @@ export class TcpPeerTransport implements PeerTransport {
       const verify = this.o.clientCertAuth ?? false;
       server = createTlsServer({ cert: this.o.tls.cert, key: this.o.tls.key, ca: this.o.tls.ca, requestCert: verify, rejectUnauthorized: verify, handshakeTimeout: 10_000 }, (s) => this.accept(s));
       server.on('tlsClientError', (err, sock) => {
-        this.o.logger.warn({ err: err.message, remote: sock.remoteAddress }, 'refused a peer connection: TLS handshake failed');
+        this.logger.warn({ err: err.message, remote: sock.remoteAddress }, 'refused a peer connection: TLS handshake failed');
         sock.destroy();
       });
     } else {
@@ -331,7 +334,7 @@ export class TcpPeerTransport implements PeerTransport {
   }
 
   private accept(s: Socket): void {
-    const seen = { heardAt: performance.now() };
+    const seen = { heard: false, heardAt: performance.now() };
     this.inbound.set(s, seen);
     s.setNoDelay(true);
     const reader = new FrameReader();
@@ -342,12 +345,12 @@ export class TcpPeerTransport implements PeerTransport {
     }, 10_000);
     handshakeTimer.unref();
     s.on('data', (chunk: Buffer) => {
-      seen.heardAt = performance.now();
+      seen.heard = true;
       let frames: unknown[];
       try {
         frames = reader.push(chunk);
       } catch (e) {
-        this.o.logger.warn({ err: String(e), remote: s.remoteAddress }, 'closing a peer connection that sent a bad frame');
+        this.logger.warn({ err: String(e), remote: s.remoteAddress }, 'closing a peer connection that sent a bad frame');
         s.destroy();
         return;
       }
@@ -355,17 +358,17 @@ export class TcpPeerTransport implements PeerTransport {
         if (peer === null) {
           const h = f as Partial<Handshake>;
           if (h?.hello !== 'berth-peer/1' || typeof h.from !== 'number') {
-            this.o.logger.warn({ remote: s.remoteAddress }, 'refused a peer connection without a berth handshake');
+            this.logger.warn({ remote: s.remoteAddress }, 'refused a peer connection without a berth handshake');
             s.destroy();
             return;
           }
           if (this.o.clusterId && h.clusterId && h.clusterId !== this.o.clusterId) {
-            this.o.logger.warn({ remote: s.remoteAddress, theirCluster: h.clusterId, ourCluster: this.o.clusterId }, 'refused a peer from another cluster');
+            this.logger.warn({ remote: s.remoteAddress, theirCluster: h.clusterId, ourCluster: this.o.clusterId }, 'refused a peer from another cluster');
             s.destroy();
             return;
           }
           if (!this.links.has(h.from)) {
-            this.o.logger.warn({ remote: s.remoteAddress, from: h.from.toString(16) }, 'refused a peer that is not a member of this cluster');
+            this.logger.warn({ remote: s.remoteAddress, from: h.from.toString(16) }, 'refused a peer that is not a member of this cluster');
             s.destroy();
             return;
           }
@@ -393,10 +396,13 @@ export class TcpPeerTransport implements PeerTransport {
     const judge = now - this.lastProbeAt < 2 * this.liveness.pingEveryMs;
     this.lastProbeAt = now;
     for (const link of this.links.values()) link.probe(now, judge);
-    if (!judge) return;
     for (const [s, seen] of this.inbound) {
-      if (now - seen.heardAt < this.liveness.deadAfterMs) continue;
-      this.o.logger.warn({ remote: s.remoteAddress, silentMs: Math.round(now - seen.heardAt) }, 'closing an inbound peer link that went silent');
+      if (seen.heard) {
+        seen.heard = false;
+        seen.heardAt = now;
+      }
+      if (!judge || now - seen.heardAt < this.liveness.deadAfterMs) continue;
+      this.logger.warn({ remote: s.remoteAddress, silentMs: Math.round(now - seen.heardAt) }, 'closing an inbound peer link that went silent');
       s.destroy();
     }
   }
