@@ -12,6 +12,9 @@
  */
 import { UpstreamConnection, type AnswerSink, type ConnectionOwner } from '../proxy-reloader/upstream-connection.ts';
 
+/** The stores measured are on loopback: a connect this slow means one is not serving. */
+const CONNECT_TIMEOUT_MS = 5000;
+
 interface Waiting {
   resolve(status: number): void;
   reject(err: Error): void;
@@ -38,7 +41,7 @@ export class LoadConnection implements ConnectionOwner, AnswerSink {
    * form, which is ASCII: the request goes out as one latin1 string.
    */
   request(method: string, path: string, body?: string): Promise<number> {
-    const upstream = (this.upstream ??= new UpstreamConnection(this.host, this.port, this));
+    const upstream = (this.upstream ??= new UpstreamConnection(this.host, this.port, CONNECT_TIMEOUT_MS, this));
     const fields = body === undefined ? '' : `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n`;
     const answered = new Promise<number>((resolve, reject) => (this.waiting = { resolve, reject }));
     upstream.send(method, `${method} ${path} HTTP/1.1\r\nHost: ${this.hostField}\r\n${fields}\r\n${body ?? ''}`, null, false, this);

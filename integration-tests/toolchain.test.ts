@@ -39,31 +39,37 @@ interface ProxyStatus {
   routes: { upstreams: { address: string; draining: boolean }[] }[];
 }
 
-/** Which backend answered (each busybox page says "hello from <container name>"), or null. */
-async function askProxy(p: ProxyTarget): Promise<string | null> {
+/** Which backend answered (each busybox page says "hello from <container name>"), or why none did. */
+async function askProxy(p: ProxyTarget): Promise<{ who: string } | { failure: string }> {
   try {
     const r = await httpExchange(p.port, '/', { host: p.host, timeoutMs: 5000 });
-    return r.status === 200 ? r.body.trim().replace(/^hello from /, '') : null;
-  } catch {
-    return null;
+    return r.status === 200 ? { who: r.body.trim().replace(/^hello from /, '') } : { failure: `${r.status} ${r.body.trim()}` };
+  } catch (e) {
+    return { failure: (e as Error).message };
   }
 }
 
-/** Clients sending requests through a proxy until stopped; counts answers per backend and failures. */
+/** Clients sending requests through a proxy until stopped; counts answers per backend and failures, and the slowest answer. */
 function startTraffic(p: ProxyTarget, clients: number) {
   const counts = new Map<string, number>();
-  let failures = 0;
+  const failures: string[] = [];
+  let slowestMs = 0;
   let stopped = false;
   const loops = Array.from({ length: clients }, async () => {
     while (!stopped) {
-      const who = await askProxy(p);
-      if (who === null) failures++;
-      else counts.set(who, (counts.get(who) ?? 0) + 1);
+      const sentAt = performance.now();
+      const answer = await askProxy(p);
+      if ('failure' in answer) failures.push(answer.failure);
+      else counts.set(answer.who, (counts.get(answer.who) ?? 0) + 1);
+      slowestMs = Math.max(slowestMs, performance.now() - sentAt);
     }
   });
   return {
     counts,
-    failures: () => failures,
+    failures: () => failures.length,
+    /** The first few failures, each as the client saw it. */
+    why: () => failures.slice(0, 5).join('; '),
+    slowestMs: () => slowestMs,
     async stop() {
       stopped = true;
       await Promise.all(loops);
@@ -73,7 +79,10 @@ function startTraffic(p: ProxyTarget, clients: number) {
 
 /** Milliseconds from now until `who` answers through the proxy. */
 async function timeUntilServes(p: ProxyTarget, who: string, startedAt: number, timeoutMs = 10_000): Promise<number> {
-  await waitFor(`${who} to answer through ${p.name}`, async () => (await askProxy(p)) === who, timeoutMs, 5);
+  await waitFor(`${who} to answer through ${p.name}`, async () => {
+    const answer = await askProxy(p);
+    return 'who' in answer && answer.who === who;
+  }, timeoutMs, 5);
   return performance.now() - startedAt;
 }
 
@@ -137,8 +146,8 @@ templates:
   for (const p of proxies) {
     const seen = new Set<string>();
     await waitFor(`all three backends through ${p.name}`, async () => {
-      const who = await askProxy(p);
-      if (who) seen.add(who);
+      const answer = await askProxy(p);
+      if ('who' in answer) seen.add(answer.who);
       return seen.size === 3;
     }, 30_000, 5);
   }
@@ -173,7 +182,7 @@ templates:
     for (const name of ['web1', 'web3']) assert.ok((tr.counts.get(`${PREFIX}${name}`) ?? 0) > 0, `${proxies[i]!.name} sent nothing to ${name}`);
   }
   const served = traffic.map((tr) => [...tr.counts.values()].reduce((a, b) => a + b, 0));
-  assert.equal(traffic[0]!.failures(), 0, 'the built-in proxy failed requests while healthy backends remained');
+  assert.equal(traffic[0]!.failures(), 0, `the built-in proxy failed requests while healthy backends remained: ${traffic[0]!.why()} (slowest answer ${traffic[0]!.slowestMs().toFixed(0)} ms)`);
 
   // A new backend receives traffic within 1 s of starting, through both proxies.
   const startedAt = performance.now();
@@ -181,7 +190,7 @@ templates:
   const arrival = await Promise.all(proxies.map((p) => timeUntilServes(p, web4.name, startedAt)));
   for (const [i, ms] of arrival.entries()) assert.ok(ms <= 1000, `${proxies[i]!.name}: the new backend served only after ${ms.toFixed(0)} ms`);
 
-  const notes = `killed backend's key gone after ${keyGoneMs.toFixed(0)} ms, out of rotation after ${builtinDroppedMs.toFixed(0)} ms (built-in) / ${nginxDroppedMs.toFixed(0)} ms (nginx config; TTL ${TTL_SECONDS} s); new backend served after ${arrival[0]!.toFixed(0)} ms (built-in) / ${arrival[1]!.toFixed(0)} ms (nginx); failed requests during the kill: built-in ${traffic[0]!.failures()}, nginx ${traffic[1]!.failures()}`;
+  const notes = `killed backend's key gone after ${keyGoneMs.toFixed(0)} ms, out of rotation after ${builtinDroppedMs.toFixed(0)} ms (built-in) / ${nginxDroppedMs.toFixed(0)} ms (nginx config; TTL ${TTL_SECONDS} s); new backend served after ${arrival[0]!.toFixed(0)} ms (built-in) / ${arrival[1]!.toFixed(0)} ms (nginx); failed requests during the kill: built-in ${traffic[0]!.failures()}, nginx ${traffic[1]!.failures()}; slowest request: built-in ${traffic[0]!.slowestMs().toFixed(0)} ms, nginx ${traffic[1]!.slowestMs().toFixed(0)} ms`;
   console.log(`toolchain: ${notes}`);
   recordScenario({
     scenario: 'toolchain: registrator + built-in proxy + nginx',

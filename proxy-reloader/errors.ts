@@ -28,6 +28,13 @@ export class UpstreamClosedError extends BerthError {
   }
 }
 
+/** The connection to the upstream was not established in time (nothing of the request reached it). */
+export class UpstreamConnectTimeoutError extends BerthError {
+  constructor(message: string) {
+    super('BERTH_UPSTREAM_CONNECT_TIMEOUT', message);
+  }
+}
+
 /** The upstream sent nothing for too long while an answer was awaited. */
 export class UpstreamTimeoutError extends BerthError {
   constructor(message: string) {

@@ -38,6 +38,7 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'health-fall', type: 'int', default: 2, min: 1, help: 'failures that mark an upstream unhealthy' },
   { name: 'max-fails', type: 'int', default: 1, min: 1, help: 'passive health: consecutive connection failures that eject an upstream' },
   { name: 'eject-time', type: 'string', default: '5s', help: 'passive health: how long an ejected upstream sits out' },
+  { name: 'connect-timeout', type: 'string', default: '2s', help: 'built-in proxy: a connect to an upstream not done by then fails and the request goes to another upstream (0 = wait for the kernel)' },
   { name: 'status-path', type: 'string', default: '/status', help: 'path of the status JSON on the proxy listener ("" = off)' },
   { name: 'log-level', type: 'enum', choices: ['debug', 'info', 'warn', 'error'], default: 'info', help: 'log level' },
 ];
@@ -69,6 +70,7 @@ export interface RawFlags {
   healthFall: number;
   maxFails: number;
   ejectTime: string;
+  connectTimeout: string;
   statusPath: string;
   logLevel: string;
 }
@@ -91,6 +93,7 @@ export interface Settings {
   health?: { path: string; intervalMs: number; timeoutMs: number; rise: number; fall: number };
   maxFails: number;
   ejectMs: number;
+  connectTimeoutMs: number;
   statusPath: string;
 }
 
@@ -133,6 +136,7 @@ export function settingsFrom(f: RawFlags, file: FileConfig | null): Settings {
       : undefined,
     maxFails: f.maxFails,
     ejectMs: parseDurationMs(f.ejectTime, '--eject-time'),
+    connectTimeoutMs: parseDurationMs(f.connectTimeout, '--connect-timeout'),
     statusPath: f.statusPath,
   };
 }

@@ -52,7 +52,7 @@ async function scriptedUpstream(t: TestContext, script: Script): Promise<{ addre
 async function proxyTo(t: TestContext, upstreams: Record<string, string>): Promise<number> {
   const kv = new MemoryKvBackend();
   const routes = Object.keys(upstreams).map((name) => parseRoute(`${name}.test=/services/${name}`));
-  const proxy = new ProxyMode({ kv, routes, listenHost: '127.0.0.1', listenPort: 0, strategy: 'round-robin', maxFails: 100, ejectMs: 1000, maxRemovalPct: 100, removalGraceMs: 0, statusPath: '/status', logger: silentLogger });
+  const proxy = new ProxyMode({ kv, routes, listenHost: '127.0.0.1', listenPort: 0, strategy: 'round-robin', maxFails: 100, ejectMs: 1000, connectTimeoutMs: 2000, maxRemovalPct: 100, removalGraceMs: 0, statusPath: '/status', logger: silentLogger });
   t.after(async () => {
     await proxy.stop();
     await kv.close();

@@ -100,7 +100,10 @@ class ConnectionPool implements ConnectionOwner {
   /** The upstream left the routes: connections close as their answers end. */
   private retired = false;
 
-  constructor(private readonly target: ForwardTarget) {}
+  constructor(
+    private readonly target: ForwardTarget,
+    private readonly connectTimeoutMs: number,
+  ) {}
 
   /** The most recently used idle connection still fit for reuse, or a new one. */
   take(): UpstreamConnection {
@@ -110,7 +113,7 @@ class ConnectionPool implements ConnectionOwner {
       if (c.idleUntil > now) return c;
       c.close();
     }
-    const c = new UpstreamConnection(this.target.host, this.target.port, this);
+    const c = new UpstreamConnection(this.target.host, this.target.port, this.connectTimeoutMs, this);
     this.open.add(c);
     return c;
   }
@@ -145,10 +148,12 @@ class ConnectionPool implements ConnectionOwner {
 export class UpstreamClients {
   private readonly pools = new Map<string, ConnectionPool>();
 
+  constructor(private readonly connectTimeoutMs: number) {}
+
   /** Sends `req` to `target`; the answer goes to `sink`. Returns the connection carrying it. */
   forward(req: IncomingMessage, target: ForwardTarget, sink: AnswerSink): UpstreamConnection {
     let pool = this.pools.get(target.address);
-    if (!pool) this.pools.set(target.address, (pool = new ConnectionPool(target)));
+    if (!pool) this.pools.set(target.address, (pool = new ConnectionPool(target, this.connectTimeoutMs)));
     const conn = pool.take();
     const body = req.readableEnded || !hasBody(req) ? 'none' : req.headers['transfer-encoding'] !== undefined ? 'chunked' : 'length';
     conn.send(req.method ?? 'GET', requestHead(req, target, body), body === 'none' ? null : req, body === 'chunked', sink);

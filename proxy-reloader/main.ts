@@ -72,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
         strategy: settings.strategy,
         maxFails: settings.maxFails,
         ejectMs: settings.ejectMs,
+        connectTimeoutMs: settings.connectTimeoutMs,
         health: settings.health,
         maxRemovalPct: settings.maxRemovalPct,
         removalGraceMs: settings.removalGraceMs,

@@ -6,7 +6,7 @@ import { waitFor } from '../lib/testing/process.ts';
 import { MemoryKvBackend } from '../store/client/memory-backend.ts';
 import { ProxyMode, type ProxyModeOptions } from './proxy-mode.ts';
 import { parseRoute } from './routes.ts';
-import { startBackend, type Backend } from './testing/backends.ts';
+import { startBackend, startUnreachable, type Backend } from './testing/backends.ts';
 import { httpExchange } from './testing/http-get.ts';
 
 async function setup(t: import('node:test').TestContext, extra: Partial<ProxyModeOptions> = {}) {
@@ -20,6 +20,7 @@ async function setup(t: import('node:test').TestContext, extra: Partial<ProxyMod
     strategy: 'round-robin',
     maxFails: 1,
     ejectMs: 5000,
+    connectTimeoutMs: 2000,
     maxRemovalPct: 100,
     removalGraceMs: 0,
     statusPath: '/status',
@@ -93,6 +94,69 @@ test('a GET to a dead upstream is retried on another one; a POST with a body is 
     if (res.status === 502) posted502++;
   }
   assert.ok(posted502 >= 1, 'a POST with a body that hit the dead upstream got a 502, not a resend');
+});
+
+test('a connect that does not complete is given up after the connect timeout and the request, whatever its method, goes to another upstream', async (t) => {
+  const s = await setup(t, { connectTimeoutMs: 300 });
+  const gone = await startUnreachable();
+  t.after(() => gone.close());
+  await s.proxy.start();
+  await s.kv.set('/services/web/gone', gone.address);
+  await s.add('/services/web', 'w2');
+  await waitFor('2 upstreams', () => s.proxy.pools.get('/services/web')!.list().length === 2, 5000, 5);
+  for (const method of ['POST', 'GET', 'DELETE']) {
+    // Un-eject it so this request goes there first half the time.
+    const member = s.proxy.pools.get('/services/web')!.list().find((m) => m.address === gone.address)!;
+    member.ejectedUntil = 0;
+    member.consecutiveFailures = 0;
+    for (let i = 0; i < 2; i++) {
+      const started = performance.now();
+      const res = await httpExchange(s.proxy.server.port, '/', { method, host: 'web.test', timeoutMs: 2000 });
+      assert.equal(res.status, 200, `${method} answered ${res.status}: ${res.body}`);
+      assert.equal(res.body, 'w2');
+      assert.ok(performance.now() - started < 1500, `${method} took ${(performance.now() - started).toFixed(0)} ms`);
+    }
+  }
+  assert.ok(s.proxy.server.retried >= 3, `retried ${s.proxy.server.retried}`);
+  // With no other upstream, the 502 says why.
+  await s.kv.delete('/services/web/w2');
+  await waitFor('1 upstream', () => s.proxy.pools.get('/services/web')!.list().length === 1, 5000, 5);
+  const member = s.proxy.pools.get('/services/web')!.list()[0]!;
+  member.ejectedUntil = 0;
+  const res = await s.get('/');
+  assert.equal(res.status, 502);
+  assert.match(res.body, new RegExp(`upstream ${gone.address}: no connection within 300 ms`));
+});
+
+test('an upstream that breaks off after the head of its answer: a GET goes to another upstream, a POST with a body gets a 502, neither a cut answer', async (t) => {
+  const s = await setup(t);
+  await s.proxy.start();
+  const breaking = await s.add('/services/web', 'w1');
+  await s.add('/services/web', 'w2');
+  await waitFor('2 upstreams', () => s.proxy.pools.get('/services/web')!.list().length === 2, 5000, 5);
+  breaking.breakAfterHead = true;
+  const member = s.proxy.pools.get('/services/web')!.list().find((m) => m.address === breaking.address)!;
+  const unEject = () => {
+    member.ejectedUntil = 0;
+    member.consecutiveFailures = 0;
+  };
+  for (let i = 0; i < 4; i++) {
+    unEject();
+    const res = await s.get('/');
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'w2');
+  }
+  assert.ok(breaking.hits >= 1 && s.proxy.server.retried >= 1, `hits ${breaking.hits}, retried ${s.proxy.server.retried}`);
+  let posted502 = 0;
+  for (let i = 0; i < 4; i++) {
+    unEject();
+    const res = await httpExchange(s.proxy.server.port, '/', { method: 'POST', host: 'web.test', body: 'x=1' });
+    if (res.status === 502) {
+      posted502++;
+      assert.match(res.body, /in the middle of its answer|before its answer ended/);
+    } else assert.equal(res.body, 'w2');
+  }
+  assert.ok(posted502 >= 1, 'a POST with a body that reached the breaking upstream got a 502, not a resend');
 });
 
 test('WebSocket upgrades pass through', async (t) => {

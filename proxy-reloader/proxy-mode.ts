@@ -22,6 +22,8 @@ export interface ProxyModeOptions {
   strategy: Strategy;
   maxFails: number;
   ejectMs: number;
+  /** A connect to an upstream not done in this long fails (and is retried on another upstream). */
+  connectTimeoutMs: number;
   health?: HealthCheckOptions;
   maxRemovalPct: number;
   removalGraceMs: number;
@@ -52,7 +54,7 @@ export class ProxyMode {
     this.guard = new RemovalGuard(opts.maxRemovalPct, opts.removalGraceMs);
     this.view = new StoreView({ kv: opts.kv, prefixes: this.table.serviceDirs(), logger: opts.logger, onChange: () => this.sync() });
     this.health = opts.health ? new HealthChecker(this.pools, opts.health, opts.logger) : null;
-    this.server = new ProxyServer({ routes: this.table, pools: this.pools, logger: opts.logger, statusPath: opts.statusPath, stickyCookie: opts.stickyCookie, status: () => this.status() });
+    this.server = new ProxyServer({ routes: this.table, pools: this.pools, logger: opts.logger, statusPath: opts.statusPath, connectTimeoutMs: opts.connectTimeoutMs, stickyCookie: opts.stickyCookie, status: () => this.status() });
   }
 
   /** Listens at once (answering 503 until upstreams are known) and starts watching. */

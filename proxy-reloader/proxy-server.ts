@@ -13,7 +13,7 @@ import { hasBody } from '../lib/http-body.ts';
 import { BerthError } from '../lib/errors.ts';
 import { answerHeaders, UpstreamClients } from './forward.ts';
 import type { Route, RouteTable } from './routes.ts';
-import type { AnswerSink, UpstreamConnection } from './upstream-connection.ts';
+import type { AnswerSink, Progress, UpstreamConnection } from './upstream-connection.ts';
 import { NO_UPSTREAMS, stickyIdOf, type Member, type UpstreamPool } from './upstream-pool.ts';
 
 /** The value of cookie `name` in a Cookie header, or undefined. */
@@ -35,6 +35,8 @@ export interface ProxyServerOptions {
   stickyCookie?: string;
   /** Path answered with the status JSON ('' to turn it off). */
   statusPath: string;
+  /** A connect to an upstream not done in this long fails (and is retried on another upstream). */
+  connectTimeoutMs: number;
   status(): unknown;
 }
 
@@ -42,10 +44,10 @@ export interface ProxyServerOptions {
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** A request may go to a second upstream only if it has no body that streamed to the first. */
-function retrySafe(req: IncomingMessage, err: NodeJS.ErrnoException): boolean {
+function retrySafe(req: IncomingMessage, progress: Progress): boolean {
   if (hasBody(req)) return false;
-  // Refused: it never reached the upstream, whatever the method.
-  return err.code === 'ECONNREFUSED' || IDEMPOTENT.has(req.method ?? 'GET');
+  // Never connected (refused, unreachable, timed out): it did not reach the upstream, whatever the method.
+  return progress === 'unsent' || IDEMPOTENT.has(req.method ?? 'GET');
 }
 
 export class ProxyServer {
@@ -53,7 +55,7 @@ export class ProxyServer {
   private readonly proxy: httpProxy;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
   /** Connection pools for plain requests. */
-  readonly clients = new UpstreamClients();
+  readonly clients: UpstreamClients;
   /** Requests that failed without a usable answer (for /status and tests). */
   failed = 0;
   /** Requests sent to a second upstream after the first gave no answer. */
@@ -62,6 +64,7 @@ export class ProxyServer {
   private readonly tunnels = new Set<Duplex>();
 
   constructor(private readonly opts: ProxyServerOptions) {
+    this.clients = new UpstreamClients(opts.connectTimeoutMs);
     this.proxy = httpProxy.createProxyServer({ xfwd: true, ws: true, agent: this.agent });
     // http-proxy ends the upstream socket only when the client's ends cleanly; tie their lives.
     this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
@@ -171,6 +174,13 @@ class Exchange implements AnswerSink {
   /** The upstream that failed the first attempt, once a retry started, and how it failed. */
   private firstTried: string | null = null;
   private firstFailure = '';
+  /**
+   * The answer's status and fields, held until its first body bytes or its end: node sends a
+   * head only with those anyway, and an upstream that breaks off before them (killed while it
+   * answered) leaves the client untouched, so the request can still go to another upstream.
+   */
+  private heldStatus = 0;
+  private heldFields: string[] | null = null;
 
   constructor(
     private readonly proxy: ProxyServer,
@@ -206,10 +216,17 @@ class Exchange implements AnswerSink {
     this.pool.succeed(member);
     const id = this.opts.stickyCookie ? stickyIdOf(member.address) : undefined;
     const cookie = id !== undefined && id !== this.sticky ? { 'set-cookie': `${this.opts.stickyCookie}=${id}; Path=/; HttpOnly; SameSite=Lax` } : undefined;
-    this.res.writeHead(status, answerHeaders(headers, cookie));
+    this.heldStatus = status;
+    this.heldFields = answerHeaders(headers, cookie);
+  }
+
+  private passHeadOn(): void {
+    this.res.writeHead(this.heldStatus, this.heldFields!);
+    this.heldFields = null;
   }
 
   onBody(chunk: Buffer): boolean {
+    if (this.heldFields) this.passHeadOn();
     if (this.res.write(chunk)) return true;
     this.res.once('drain', () => this.conn?.resumeFor(this));
     return false;
@@ -217,21 +234,26 @@ class Exchange implements AnswerSink {
 
   onEnd(): void {
     this.conn = null;
+    if (this.heldFields) this.passHeadOn();
     this.res.end();
   }
 
-  onError(err: NodeJS.ErrnoException, answered: boolean): void {
+  onError(err: NodeJS.ErrnoException, progress: Progress): void {
     this.conn = null;
     const member = this.member!;
     this.endAttempt();
     if (this.res.destroyed) return; // the client went away
-    if (answered) {
-      this.res.destroy(); // broke mid-body: a truncated answer must not look whole
+    const why = describe(err);
+    if (this.res.headersSent) {
+      // Broke mid-body: a truncated answer must not look whole.
+      this.opts.logger.warn({ route: this.route.raw, upstream: member.address, method: this.req.method, error: why }, 'upstream answer broke off');
+      this.proxy.failed++;
+      this.res.destroy();
       return;
     }
+    this.heldFields = null;
     this.pool.fail(member);
-    const why = describe(err);
-    if (this.firstTried === null && retrySafe(this.req, err)) {
+    if (this.firstTried === null && retrySafe(this.req, progress)) {
       this.proxy.retried++;
       this.firstTried = member.address;
       this.firstFailure = `upstream ${member.address}: ${why}`;

@@ -6,8 +6,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { UpstreamClosedError, UpstreamTimeoutError } from './errors.ts';
+import { UpstreamClosedError, UpstreamConnectTimeoutError, UpstreamTimeoutError } from './errors.ts';
 import { ResponseParser, type ResponseHandler } from './response-parser.ts';
+
+/**
+ * How far a failed exchange got: `unsent` = the connection never opened, so nothing of the
+ * request reached the upstream; `sent` = it may have; `answered` = the answer's head was passed on.
+ */
+export type Progress = 'unsent' | 'sent' | 'answered';
 
 /** Where one request's answer goes. */
 export interface AnswerSink {
@@ -15,8 +21,8 @@ export interface AnswerSink {
   /** False when the client cannot take more now; the sink then calls `resumeFor` when it can. */
   onBody(chunk: Buffer): boolean;
   onEnd(): void;
-  /** The exchange failed; `answered` says whether `onHead` had already been called. */
-  onError(err: NodeJS.ErrnoException, answered: boolean): void;
+  /** The exchange failed, having got as far as `progress`. */
+  onError(err: NodeJS.ErrnoException, progress: Progress): void;
 }
 
 export interface ConnectionOwner {
@@ -34,18 +40,29 @@ export class UpstreamConnection implements ResponseHandler {
   private readonly parser = new ResponseParser(this);
   private sink: AnswerSink | null = null;
   private answered = false;
+  private connected = false;
   /** Stops streaming the current request's body, while it streams. */
   private stopBody: (() => void) | null = null;
   private closed = false;
   /** Until when an idle pool may hand it out (the pool's clock). */
   idleUntil = 0;
 
-  constructor(host: string, port: number, private readonly owner: ConnectionOwner) {
+  /**
+   * `connectTimeoutMs`: a connect not done by then fails; without it a SYN to an address whose
+   * host is gone (a killed container) waits for the kernel's verdict, 3 s or more.
+   */
+  constructor(host: string, port: number, connectTimeoutMs: number, private readonly owner: ConnectionOwner) {
     this.socket = connect({ host, port, noDelay: true });
-    this.socket.setTimeout(READ_TIMEOUT_MS);
+    this.socket.setTimeout(connectTimeoutMs);
+    this.socket.once('connect', () => {
+      this.connected = true;
+      this.socket.setTimeout(READ_TIMEOUT_MS);
+    });
     this.socket.on('data', (d: Buffer) => this.onData(d));
     this.socket.on('end', () => this.onUpstreamEnd());
-    this.socket.on('timeout', () => this.fail(new UpstreamTimeoutError(`the upstream sent nothing for ${READ_TIMEOUT_MS / 1000} s`)));
+    this.socket.on('timeout', () =>
+      this.fail(this.connected ? new UpstreamTimeoutError(`the upstream sent nothing for ${READ_TIMEOUT_MS / 1000} s`) : new UpstreamConnectTimeoutError(`no connection within ${connectTimeoutMs} ms`)),
+    );
     this.socket.on('error', (e: NodeJS.ErrnoException) => this.fail(e));
     this.socket.on('close', () => this.fail(new UpstreamClosedError('the connection to the upstream closed before its answer ended')));
   }
@@ -129,7 +146,7 @@ export class UpstreamConnection implements ResponseHandler {
     const sink = this.sink;
     this.sink = null;
     this.close();
-    sink?.onError(err, this.answered);
+    sink?.onError(err, this.answered ? 'answered' : this.connected ? 'sent' : 'unsent');
   }
 
   private streamBody(body: IncomingMessage, chunked: boolean): void {

@@ -2,8 +2,9 @@
  * Small HTTP backends on loopback for the proxy tests and the benchmark: each answers with its
  * name (and echoes X-Forwarded-* as JSON at /headers), and tunnels upgrades as a raw echo.
  */
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 export interface Backend {
   readonly name: string;
@@ -15,6 +16,8 @@ export interface Backend {
   firstHitAt: number | null;
   /** What GET /health answers: 200 when true, 503 when false. */
   healthy: boolean;
+  /** When true, every answer stops after its head: the connection is cut before the body, as when the process is killed while it answers. */
+  breakAfterHead: boolean;
   /** Closes the listener and destroys every open connection (a crash, as clients see it). */
   kill(): Promise<void>;
   /** Graceful stop. */
@@ -32,6 +35,12 @@ export async function startBackend(name: string, port = 0): Promise<Backend> {
     }
     backend.hits++;
     backend.firstHitAt ??= performance.now();
+    if (backend.breakAfterHead) {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(name) });
+      res.flushHeaders();
+      setTimeout(() => res.socket?.destroy(), 20);
+      return;
+    }
     if (req.url === '/headers') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ name, headers: req.headers }));
@@ -65,6 +74,7 @@ export async function startBackend(name: string, port = 0): Promise<Backend> {
     hits: 0,
     firstHitAt: null,
     healthy: true,
+    breakAfterHead: false,
     kill: async () => {
       const closed = new Promise<void>((r) => server.close(() => r()));
       for (const s of sockets) s.destroy();
@@ -77,4 +87,44 @@ export async function startBackend(name: string, port = 0): Promise<Backend> {
     },
   };
   return backend;
+}
+
+/** A listener whose connects never complete: stands for an upstream host that is gone. */
+export interface Unreachable {
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A port on 127.0.0.1 where a connect hangs as it does to a killed container's address: a
+ * child process listens with a queue of one and never accepts (its thread is blocked), and
+ * two connections fill the queue, so the kernel drops every SYN that follows.
+ */
+export async function startUnreachable(): Promise<Unreachable> {
+  const script = `const s = require('net').createServer();
+s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+  process.stdout.write(s.address().port + '\\n');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+});`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`the unreachable listener exited (${code}) before it listened`)));
+  });
+  const fillers: Socket[] = [];
+  for (let i = 0; i < 2; i++) {
+    const s = connect({ port, host: '127.0.0.1' });
+    s.on('error', () => undefined);
+    fillers.push(s);
+    await new Promise<void>((r) => s.once('connect', () => r()));
+  }
+  return {
+    address: `127.0.0.1:${port}`,
+    close: async () => {
+      for (const s of fillers) s.destroy();
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
