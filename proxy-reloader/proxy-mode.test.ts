@@ -179,6 +179,30 @@ test('WebSocket upgrades pass through', async (t) => {
   assert.equal(echoed, 'ws1:hello');
 });
 
+test('a WebSocket upgrade to an upstream whose connect does not complete is given up after the connect timeout', async (t) => {
+  const s = await setup(t, { connectTimeoutMs: 300 });
+  const gone = await startUnreachable();
+  t.after(() => gone.close());
+  await s.proxy.start();
+  await s.kv.set('/services/web/gone', gone.address);
+  await waitFor('upstream', () => s.proxy.pools.get('/services/web')!.list().length === 1, 5000, 5);
+  const started = performance.now();
+  const outcome = await new Promise<string>((resolve) => {
+    const req = request({ host: '127.0.0.1', port: s.proxy.server.port, path: '/chat', headers: { host: 'web.test', connection: 'Upgrade', upgrade: 'websocket' } });
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      resolve('upgraded');
+    });
+    req.on('response', (res) => resolve(`answered ${res.statusCode}`));
+    req.on('error', (e) => resolve(e.message));
+    req.end();
+  });
+  const tookMs = performance.now() - started;
+  assert.equal(outcome, 'socket hang up');
+  assert.ok(tookMs < 1500, `the upgrade was given up only after ${tookMs.toFixed(0)} ms`);
+  assert.equal(s.proxy.pools.get('/services/web')!.list()[0]!.consecutiveFailures, 1);
+});
+
 test('a removed upstream finishes its in-flight request (drain)', async (t) => {
   const s = await setup(t);
   await s.proxy.start();

@@ -5,12 +5,13 @@
  * healthy upstream, and serves its state as JSON at the status path. Plain requests take the
  * lean path in forward.ts; WebSocket upgrades go through http-proxy.
  */
-import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Logger } from '../lib/log.ts';
 import { hasBody } from '../lib/http-body.ts';
 import { BerthError } from '../lib/errors.ts';
+import { UpstreamConnectTimeoutError } from './errors.ts';
 import { answerHeaders, UpstreamClients } from './forward.ts';
 import type { Route, RouteTable } from './routes.ts';
 import type { AnswerSink, Progress, UpstreamConnection } from './upstream-connection.ts';
@@ -50,6 +51,17 @@ function retrySafe(req: IncomingMessage, progress: Progress): boolean {
   return progress === 'unsent' || IDEMPOTENT.has(req.method ?? 'GET');
 }
 
+/** Fails `req` when its connection is not open within `ms` (0 = wait for the kernel), as plain requests do. */
+function limitConnect(req: ClientRequest, ms: number): void {
+  if (ms <= 0) return;
+  req.once('socket', (s) => {
+    if (!s.connecting) return;
+    const timer = setTimeout(() => req.destroy(new UpstreamConnectTimeoutError(`no connection within ${ms} ms`)), ms);
+    s.once('connect', () => clearTimeout(timer));
+    s.once('close', () => clearTimeout(timer));
+  });
+}
+
 export class ProxyServer {
   readonly server: Server;
   private readonly proxy: httpProxy;
@@ -68,6 +80,7 @@ export class ProxyServer {
     this.proxy = httpProxy.createProxyServer({ xfwd: true, ws: true, agent: this.agent });
     // http-proxy ends the upstream socket only when the client's ends cleanly; tie their lives.
     this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
+      limitConnect(proxyReq, opts.connectTimeoutMs);
       proxyReq.on('upgrade', (_res, upstream: Duplex) => {
         socket.once('close', () => upstream.destroy());
         upstream.once('close', () => socket.destroy());
