@@ -98,7 +98,7 @@ export interface Unreachable {
 /**
  * A port on 127.0.0.1 where a connect hangs as it does to a killed container's address: a
  * child process listens with a queue of one and never accepts (its thread is blocked), and
- * two connections fill the queue, so the kernel drops every SYN that follows.
+ * connections fill the queue (two on Linux), so the kernel drops every SYN that follows.
  */
 export async function startUnreachable(): Promise<Unreachable> {
   const script = `const s = require('net').createServer();
@@ -113,11 +113,19 @@ s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
     child.once('exit', (code) => reject(new Error(`the unreachable listener exited (${code}) before it listened`)));
   });
   const fillers: Socket[] = [];
-  for (let i = 0; i < 2; i++) {
+  for (let open = true; open; ) {
+    if (fillers.length === 16) throw new Error('the unreachable listener kept accepting connections');
     const s = connect({ port, host: '127.0.0.1' });
     s.on('error', () => undefined);
     fillers.push(s);
-    await new Promise<void>((r) => s.once('connect', () => r()));
+    // The first connect that does not complete at once finds the queue full.
+    open = await new Promise<boolean>((r) => {
+      const timer = setTimeout(() => r(false), 300);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        r(true);
+      });
+    });
   }
   return {
     address: `127.0.0.1:${port}`,
