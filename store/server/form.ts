@@ -9,7 +9,7 @@ import { hasBody } from '../../lib/http-body.ts';
 export class Form {
   private readonly values = new Map<string, string[]>();
 
-  constructor(query: URLSearchParams, body: URLSearchParams | null) {
+  constructor(query: URLSearchParams, body: Iterable<[string, string]> | null) {
     for (const src of [body, query]) {
       if (!src) continue;
       for (const [k, v] of src) {
@@ -32,6 +32,22 @@ export class Form {
   keys(): string[] {
     return [...this.values.keys()];
   }
+}
+
+/**
+ * A urlencoded body's pairs, as URLSearchParams reads them. A body without `%` or `+` has
+ * nothing to decode, and is split here: URLSearchParams walks it a character at a time (5.5 µs
+ * of a 1 KiB PUT, CPU profile at 64 connections) and builds each value a piece at a time.
+ */
+export function formPairs(text: string): Iterable<[string, string]> {
+  if (text.includes('%') || text.includes('+')) return new URLSearchParams(text);
+  const pairs: [string, string][] = [];
+  for (const part of text.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    pairs.push(eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)]);
+  }
+  return pairs;
 }
 
 export class BodyTooLarge extends Error {

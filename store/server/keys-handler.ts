@@ -4,7 +4,7 @@ import { EtcdError, EtcdErrorCode } from '../kv/errors.ts';
 import { eventJSON } from '../kv/node-json.ts';
 import type { KvCommand, KvEvent } from '../kv/types.ts';
 import type { StoreNode } from '../node/types.ts';
-import { BodyTooLarge, Form, isUrlEncoded, readBody } from './form.ts';
+import { BodyTooLarge, Form, formPairs, isUrlEncoded, readBody } from './form.ts';
 import { parseKeyRequest, type KeyRequest } from './keys-request.ts';
 import { COMMON_HEADER_LIST, methodNotAllowed, setCommonHeaders } from './responses.ts';
 import { writeAnswer, type Answer } from './answer.ts';
@@ -92,7 +92,7 @@ export class KeysHandler {
    */
   plan(method: string, keyPath: string, query: URLSearchParams, contentType: string | undefined, bodyBytes: Buffer): KeysPlan {
     // Go's ParseForm reads a urlencoded body of PUT, POST and DELETE, and no other.
-    const body = FORM_BODY_METHODS.has(method) && isUrlEncoded(contentType) ? new URLSearchParams(bodyBytes.toString('utf8')) : null;
+    const body = FORM_BODY_METHODS.has(method) && isUrlEncoded(contentType) ? formPairs(bodyBytes.toString('utf8')) : null;
     try {
       if (Buffer.byteLength(keyPath) > this.limits.maxKeyBytes) {
         throw new EtcdError(EtcdErrorCode.InvalidField, `key is longer than ${this.limits.maxKeyBytes} bytes`, 0);
