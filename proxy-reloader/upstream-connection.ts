@@ -11,7 +11,8 @@ import { ResponseParser, type ResponseHandler } from './response-parser.ts';
 
 /**
  * How far a failed exchange got: `unsent` = the connection never opened, so nothing of the
- * request reached the upstream; `sent` = it may have; `answered` = the answer's head was passed on.
+ * request reached the upstream; `sent` = it may have; `answered` = the answer's head was handed
+ * to the sink (which may not have passed it on yet).
  */
 export type Progress = 'unsent' | 'sent' | 'answered';
 
