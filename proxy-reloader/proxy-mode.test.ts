@@ -38,8 +38,22 @@ async function setup(t: import('node:test').TestContext, extra: Partial<ProxyMod
     await kv.set(`${dir}/${name}`, b.address);
     return b;
   };
+  /** Registers a listener whose connects never complete (a host that is gone) under `dir`. */
+  const addUnreachable = async (dir: string, name: string) => {
+    const u = await startUnreachable();
+    t.after(() => u.close());
+    await kv.set(`${dir}/${name}`, u.address);
+    return u;
+  };
+  const member = (address: string) => proxy.pools.get('/services/web')!.list().find((m) => m.address === address)!;
+  /** Lets passive health pick `address` again, so the next request goes there first half the time. */
+  const unEject = (address: string) => {
+    const m = member(address);
+    m.ejectedUntil = 0;
+    m.consecutiveFailures = 0;
+  };
   const get = (path: string, host = 'web.test') => httpExchange(proxy.server.port, path, { host });
-  return { kv, proxy, add, get };
+  return { kv, proxy, add, addUnreachable, member, unEject, get };
 }
 
 test('routes by Host and by path prefix, round-robin, X-Forwarded-*, status JSON', async (t) => {
@@ -83,13 +97,11 @@ test('a GET to a dead upstream is retried on another one; a POST with a body is 
   await dead.kill(); // still registered in the store
   for (let i = 0; i < 6; i++) assert.equal((await s.get('/')).body, 'w2');
   assert.ok(s.proxy.server.retried >= 1);
-  const ejected = s.proxy.pools.get('/services/web')!.list().find((m) => m.address === dead.address)!;
-  assert.ok(ejected.ejectedUntil > Date.now(), 'passive health ejected the dead upstream');
-  // Un-eject it so the next POST goes there first half the time; a POST with a body must not be resent.
+  assert.ok(s.member(dead.address).ejectedUntil > Date.now(), 'passive health ejected the dead upstream');
+  // A POST with a body must not be resent.
   let posted502 = 0;
   for (let i = 0; i < 4; i++) {
-    ejected.ejectedUntil = 0;
-    ejected.consecutiveFailures = 0;
+    s.unEject(dead.address);
     const res = await httpExchange(s.proxy.server.port, '/', { method: 'POST', host: 'web.test', body: 'x=1' });
     if (res.status === 502) posted502++;
   }
@@ -98,17 +110,12 @@ test('a GET to a dead upstream is retried on another one; a POST with a body is 
 
 test('a connect that does not complete is given up after the connect timeout and the request, whatever its method, goes to another upstream', async (t) => {
   const s = await setup(t, { connectTimeoutMs: 300 });
-  const gone = await startUnreachable();
-  t.after(() => gone.close());
   await s.proxy.start();
-  await s.kv.set('/services/web/gone', gone.address);
+  const gone = await s.addUnreachable('/services/web', 'gone');
   await s.add('/services/web', 'w2');
   await waitFor('2 upstreams', () => s.proxy.pools.get('/services/web')!.list().length === 2, 5000, 5);
   for (const method of ['POST', 'GET', 'DELETE']) {
-    // Un-eject it so this request goes there first half the time.
-    const member = s.proxy.pools.get('/services/web')!.list().find((m) => m.address === gone.address)!;
-    member.ejectedUntil = 0;
-    member.consecutiveFailures = 0;
+    s.unEject(gone.address);
     for (let i = 0; i < 2; i++) {
       const started = performance.now();
       const res = await httpExchange(s.proxy.server.port, '/', { method, host: 'web.test', timeoutMs: 2000 });
@@ -121,8 +128,7 @@ test('a connect that does not complete is given up after the connect timeout and
   // With no other upstream, the 502 says why.
   await s.kv.delete('/services/web/w2');
   await waitFor('1 upstream', () => s.proxy.pools.get('/services/web')!.list().length === 1, 5000, 5);
-  const member = s.proxy.pools.get('/services/web')!.list()[0]!;
-  member.ejectedUntil = 0;
+  s.unEject(gone.address);
   const res = await s.get('/');
   assert.equal(res.status, 502);
   assert.match(res.body, new RegExp(`upstream ${gone.address}: no connection within 300 ms`));
@@ -135,13 +141,8 @@ test('an upstream that breaks off after the head of its answer: a GET goes to an
   await s.add('/services/web', 'w2');
   await waitFor('2 upstreams', () => s.proxy.pools.get('/services/web')!.list().length === 2, 5000, 5);
   breaking.breakAfterHead = true;
-  const member = s.proxy.pools.get('/services/web')!.list().find((m) => m.address === breaking.address)!;
-  const unEject = () => {
-    member.ejectedUntil = 0;
-    member.consecutiveFailures = 0;
-  };
   for (let i = 0; i < 4; i++) {
-    unEject();
+    s.unEject(breaking.address);
     const res = await s.get('/');
     assert.equal(res.status, 200);
     assert.equal(res.body, 'w2');
@@ -149,7 +150,7 @@ test('an upstream that breaks off after the head of its answer: a GET goes to an
   assert.ok(breaking.hits >= 1 && s.proxy.server.retried >= 1, `hits ${breaking.hits}, retried ${s.proxy.server.retried}`);
   let posted502 = 0;
   for (let i = 0; i < 4; i++) {
-    unEject();
+    s.unEject(breaking.address);
     const res = await httpExchange(s.proxy.server.port, '/', { method: 'POST', host: 'web.test', body: 'x=1' });
     if (res.status === 502) {
       posted502++;
@@ -181,10 +182,8 @@ test('WebSocket upgrades pass through', async (t) => {
 
 test('a WebSocket upgrade to an upstream whose connect does not complete is given up after the connect timeout', async (t) => {
   const s = await setup(t, { connectTimeoutMs: 300 });
-  const gone = await startUnreachable();
-  t.after(() => gone.close());
   await s.proxy.start();
-  await s.kv.set('/services/web/gone', gone.address);
+  const gone = await s.addUnreachable('/services/web', 'gone');
   await waitFor('upstream', () => s.proxy.pools.get('/services/web')!.list().length === 1, 5000, 5);
   const started = performance.now();
   const outcome = await new Promise<string>((resolve) => {
@@ -200,7 +199,7 @@ test('a WebSocket upgrade to an upstream whose connect does not complete is give
   const tookMs = performance.now() - started;
   assert.equal(outcome, 'socket hang up');
   assert.ok(tookMs < 1500, `the upgrade was given up only after ${tookMs.toFixed(0)} ms`);
-  assert.equal(s.proxy.pools.get('/services/web')!.list()[0]!.consecutiveFailures, 1);
+  assert.equal(s.member(gone.address).consecutiveFailures, 1);
 });
 
 test('a removed upstream finishes its in-flight request (drain)', async (t) => {

@@ -2,9 +2,9 @@
  * Small HTTP backends on loopback for the proxy tests and the benchmark: each answers with its
  * name (and echoes X-Forwarded-* as JSON at /headers), and tunnels upgrades as a raw echo.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { GiveUp, startProcess, waitFor } from '../../lib/testing/process.ts';
 
 export interface Backend {
   readonly name: string;
@@ -106,15 +106,22 @@ s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
   process.stdout.write(s.address().port + '\\n');
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 });`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-    child.once('exit', (code) => reject(new Error(`the unreachable listener exited (${code}) before it listened`)));
-  });
+  const child = startProcess(process.execPath, ['-e', script]);
   const fillers: Socket[] = [];
+  const close = async (): Promise<void> => {
+    for (const s of fillers) s.destroy();
+    await child.stop('SIGKILL');
+  };
+  await waitFor('the unreachable listener to listen', () => {
+    if (child.child.exitCode !== null) throw new GiveUp(`it exited (${child.child.exitCode}): ${child.output()}`);
+    return child.output().includes('\n');
+  }, 10_000, 10);
+  const port = Number(child.output().trim());
   for (let open = true; open; ) {
-    if (fillers.length === 16) throw new Error('the unreachable listener kept accepting connections');
+    if (fillers.length === 16) {
+      await close();
+      throw new Error('the unreachable listener kept accepting connections');
+    }
     const s = connect({ port, host: '127.0.0.1' });
     s.on('error', () => undefined);
     fillers.push(s);
@@ -127,12 +134,5 @@ s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
       });
     });
   }
-  return {
-    address: `127.0.0.1:${port}`,
-    close: async () => {
-      for (const s of fillers) s.destroy();
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
+  return { address: `127.0.0.1:${port}`, close };
 }
