@@ -30,8 +30,8 @@ export class UpstreamClosedError extends BerthError {
 
 /** The connection to the upstream was not established in time (nothing of the request reached it). */
 export class UpstreamConnectTimeoutError extends BerthError {
-  constructor(message: string) {
-    super('BERTH_UPSTREAM_CONNECT_TIMEOUT', message);
+  constructor(timeoutMs: number) {
+    super('BERTH_UPSTREAM_CONNECT_TIMEOUT', `no connection within ${timeoutMs} ms`);
   }
 }
 

@@ -53,7 +53,18 @@ async function setup(t: import('node:test').TestContext, extra: Partial<ProxyMod
     m.consecutiveFailures = 0;
   };
   const get = (path: string, host = 'web.test') => httpExchange(proxy.server.port, path, { host });
-  return { kv, proxy, add, addUnreachable, member, unEject, get };
+  /** Waits until the web route knows `n` upstreams. */
+  const webUpstreams = (n: number, what = `${n} web upstreams`) => waitFor(what, () => proxy.pools.get('/services/web')!.list().length === n, 5000, 5);
+  /** Sends `times` POSTs with a body, each after un-ejecting `address`; their answers. */
+  const postEach = async (address: string, times: number) => {
+    const answers = [];
+    for (let i = 0; i < times; i++) {
+      unEject(address);
+      answers.push(await httpExchange(proxy.server.port, '/', { method: 'POST', host: 'web.test', body: 'x=1' }));
+    }
+    return answers;
+  };
+  return { kv, proxy, add, addUnreachable, member, unEject, get, webUpstreams, postEach };
 }
 
 test('routes by Host and by path prefix, round-robin, X-Forwarded-*, status JSON', async (t) => {
@@ -93,19 +104,14 @@ test('a GET to a dead upstream is retried on another one; a POST with a body is 
   await s.proxy.start();
   const dead = await s.add('/services/web', 'w1');
   await s.add('/services/web', 'w2');
-  await waitFor('2 upstreams', () => s.proxy.pools.get('/services/web')!.list().length === 2, 5000, 5);
+  await s.webUpstreams(2, '2 upstreams');
   await dead.kill(); // still registered in the store
   for (let i = 0; i < 6; i++) assert.equal((await s.get('/')).body, 'w2');
   assert.ok(s.proxy.server.retried >= 1);
   assert.ok(s.member(dead.address).ejectedUntil > Date.now(), 'passive health ejected the dead upstream');
   // A POST with a body must not be resent.
-  let posted502 = 0;
-  for (let i = 0; i < 4; i++) {
-    s.unEject(dead.address);
-    const res = await httpExchange(s.proxy.server.port, '/', { method: 'POST', host: 'web.test', body: 'x=1' });
-    if (res.status === 502) posted502++;
-  }
-  assert.ok(posted502 >= 1, 'a POST with a body that hit the dead upstream got a 502, not a resend');
+  const posted = await s.postEach(dead.address, 4);
+  assert.ok(posted.some((res) => res.status === 502), 'a POST with a body that hit the dead upstream got a 502, not a resend');
 });
 
 test('a connect that does not complete is given up after the connect timeout and the request, whatever its method, goes to another upstream', async (t) => {
@@ -113,7 +119,7 @@ test('a connect that does not complete is given up after the connect timeout and
   await s.proxy.start();
   const gone = await s.addUnreachable('/services/web', 'gone');
   await s.add('/services/web', 'w2');
-  await waitFor('2 upstreams', () => s.proxy.pools.get('/services/web')!.list().length === 2, 5000, 5);
+  await s.webUpstreams(2, '2 upstreams');
   for (const method of ['POST', 'GET', 'DELETE']) {
     s.unEject(gone.address);
     for (let i = 0; i < 2; i++) {
@@ -127,7 +133,7 @@ test('a connect that does not complete is given up after the connect timeout and
   assert.ok(s.proxy.server.retried >= 3, `retried ${s.proxy.server.retried}`);
   // With no other upstream, the 502 says why.
   await s.kv.delete('/services/web/w2');
-  await waitFor('1 upstream', () => s.proxy.pools.get('/services/web')!.list().length === 1, 5000, 5);
+  await s.webUpstreams(1, '1 upstream');
   s.unEject(gone.address);
   const res = await s.get('/');
   assert.equal(res.status, 502);
@@ -139,7 +145,7 @@ test('an upstream that breaks off after the head of its answer: a GET goes to an
   await s.proxy.start();
   const breaking = await s.add('/services/web', 'w1');
   await s.add('/services/web', 'w2');
-  await waitFor('2 upstreams', () => s.proxy.pools.get('/services/web')!.list().length === 2, 5000, 5);
+  await s.webUpstreams(2, '2 upstreams');
   breaking.breakAfterHead = true;
   for (let i = 0; i < 4; i++) {
     s.unEject(breaking.address);
@@ -148,23 +154,19 @@ test('an upstream that breaks off after the head of its answer: a GET goes to an
     assert.equal(res.body, 'w2');
   }
   assert.ok(breaking.hits >= 1 && s.proxy.server.retried >= 1, `hits ${breaking.hits}, retried ${s.proxy.server.retried}`);
-  let posted502 = 0;
-  for (let i = 0; i < 4; i++) {
-    s.unEject(breaking.address);
-    const res = await httpExchange(s.proxy.server.port, '/', { method: 'POST', host: 'web.test', body: 'x=1' });
-    if (res.status === 502) {
-      posted502++;
-      assert.match(res.body, /in the middle of its answer|before its answer ended/);
-    } else assert.equal(res.body, 'w2');
+  const posted = await s.postEach(breaking.address, 4);
+  for (const res of posted) {
+    if (res.status === 502) assert.match(res.body, /in the middle of its answer|before its answer ended/);
+    else assert.equal(res.body, 'w2');
   }
-  assert.ok(posted502 >= 1, 'a POST with a body that reached the breaking upstream got a 502, not a resend');
+  assert.ok(posted.some((res) => res.status === 502), 'a POST with a body that reached the breaking upstream got a 502, not a resend');
 });
 
 test('WebSocket upgrades pass through', async (t) => {
   const s = await setup(t);
   await s.proxy.start();
   await s.add('/services/web', 'ws1');
-  await waitFor('upstream', () => s.proxy.pools.get('/services/web')!.list().length === 1, 5000, 5);
+  await s.webUpstreams(1, 'upstream');
   const echoed = await new Promise<string>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: s.proxy.server.port, path: '/chat', headers: { host: 'web.test', connection: 'Upgrade', upgrade: 'websocket' } });
     req.on('upgrade', (_res, socket) => {
@@ -184,7 +186,7 @@ test('a WebSocket upgrade to an upstream whose connect does not complete is give
   const s = await setup(t, { connectTimeoutMs: 300 });
   await s.proxy.start();
   const gone = await s.addUnreachable('/services/web', 'gone');
-  await waitFor('upstream', () => s.proxy.pools.get('/services/web')!.list().length === 1, 5000, 5);
+  await s.webUpstreams(1, 'upstream');
   const started = performance.now();
   const outcome = await new Promise<string>((resolve) => {
     const req = request({ host: '127.0.0.1', port: s.proxy.server.port, path: '/chat', headers: { host: 'web.test', connection: 'Upgrade', upgrade: 'websocket' } });
@@ -206,7 +208,7 @@ test('a removed upstream finishes its in-flight request (drain)', async (t) => {
   const s = await setup(t);
   await s.proxy.start();
   await s.add('/services/web', 'w1');
-  await waitFor('upstream', () => s.proxy.pools.get('/services/web')!.list().length === 1, 5000, 5);
+  await s.webUpstreams(1, 'upstream');
   const slow = s.get('/slow');
   await waitFor('in flight', () => s.proxy.pools.get('/services/web')!.list()[0]!.inflight === 1, 5000, 2);
   await s.kv.delete('/services/web/w1');
@@ -214,7 +216,7 @@ test('a removed upstream finishes its in-flight request (drain)', async (t) => {
   assert.equal((await s.get('/')).status, 503, 'no new requests to a draining upstream');
   const r = await slow;
   assert.deepEqual([r.status, r.body], [200, 'w1']);
-  await waitFor('forgotten after drain', () => s.proxy.pools.get('/services/web')!.list().length === 0, 5000, 5);
+  await s.webUpstreams(0, 'forgotten after drain');
 });
 
 test('active health checks take a failing upstream out and bring it back', async (t) => {
@@ -238,7 +240,7 @@ test('sticky sessions: the cookie keeps a client on its upstream while it is usa
   await s.proxy.start();
   await s.add('/services/web', 'w1');
   await s.add('/services/web', 'w2');
-  await waitFor('2 upstreams', () => s.proxy.pools.get('/services/web')!.list().length === 2, 5000, 5);
+  await s.webUpstreams(2, '2 upstreams');
   const first = await s.get('/');
   const cookie = String(first.headers['set-cookie']).split(';')[0]!;
   assert.match(cookie, /^berth_sticky=[\w-]{16}$/);
@@ -250,7 +252,7 @@ test('sticky sessions: the cookie keeps a client on its upstream while it is usa
   }
   // Its upstream goes away: the client moves, and gets a new cookie.
   await s.kv.delete(`/services/web/${first.body}`);
-  await waitFor('removed', () => s.proxy.pools.get('/services/web')!.list().length === 1, 5000, 5);
+  await s.webUpstreams(1, 'removed');
   const moved = await withCookie();
   assert.notEqual(moved.body, first.body);
   assert.match(String(moved.headers['set-cookie']), /^berth_sticky=/);

@@ -56,7 +56,7 @@ function limitConnect(req: ClientRequest, ms: number): void {
   if (ms <= 0) return;
   req.once('socket', (s) => {
     if (!s.connecting) return;
-    const timer = setTimeout(() => req.destroy(new UpstreamConnectTimeoutError(`no connection within ${ms} ms`)), ms);
+    const timer = setTimeout(() => req.destroy(new UpstreamConnectTimeoutError(ms)), ms);
     s.once('connect', () => clearTimeout(timer));
     s.once('close', () => clearTimeout(timer));
   });

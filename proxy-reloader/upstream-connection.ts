@@ -62,7 +62,7 @@ export class UpstreamConnection implements ResponseHandler {
     this.socket.on('data', (d: Buffer) => this.onData(d));
     this.socket.on('end', () => this.onUpstreamEnd());
     this.socket.on('timeout', () =>
-      this.fail(this.connected ? new UpstreamTimeoutError(`the upstream sent nothing for ${READ_TIMEOUT_MS / 1000} s`) : new UpstreamConnectTimeoutError(`no connection within ${connectTimeoutMs} ms`)),
+      this.fail(this.connected ? new UpstreamTimeoutError(`the upstream sent nothing for ${READ_TIMEOUT_MS / 1000} s`) : new UpstreamConnectTimeoutError(connectTimeoutMs)),
     );
     this.socket.on('error', (e: NodeJS.ErrnoException) => this.fail(e));
     this.socket.on('close', () => this.fail(new UpstreamClosedError('the connection to the upstream closed before its answer ended')));
