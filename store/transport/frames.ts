@@ -1,6 +1,10 @@
 import { Packr, Unpackr } from 'msgpackr';
+import { BINARY_BATCH_MARK, decodeBinaryBatch } from './message-codec.ts';
 
-/** Length-prefixed frames: u32 big-endian payload length, then a msgpack payload. */
+/**
+ * Length-prefixed frames: u32 big-endian payload length, then a msgpack payload, or a batch of
+ * raft messages in the binary layout of message-codec.ts (told apart by its first byte).
+ */
 export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false });
@@ -37,7 +41,7 @@ export class FrameReader {
       const body = this.buf.subarray(4, 4 + len);
       this.buf = this.buf.subarray(4 + len);
       try {
-        out.push(unpackr.unpack(body));
+        out.push(body[0] === BINARY_BATCH_MARK ? decodeBinaryBatch(body) : unpackr.unpack(body));
       } catch (e) {
         throw new FrameError(`undecodable frame: ${(e as Error).message}`);
       }

@@ -5,8 +5,10 @@ import { silentLogger } from '../../lib/log.ts';
 import { freePort } from '../../lib/testing/ports.ts';
 import { waitFor } from '../../lib/testing/process.ts';
 import { MessageType, type Message } from '../raft/types.ts';
-import { encodeFrame } from './frames.ts';
-import { TcpPeerTransport, type LinkLiveness } from './tcp-transport.ts';
+import { FrameReader, encodeFrame } from './frames.ts';
+import { BINARY_BATCH_MARK, decodeBinaryBatch, encodeBinaryFrame } from './message-codec.ts';
+import { BINARY_BATCHES, TcpPeerTransport, type LinkLiveness } from './tcp-transport.ts';
+import { unpack } from 'msgpackr';
 import { PeerRelay } from '../cluster-tests/relay.ts';
 import { autoTlsMaterial, type TlsMaterial } from './tls-material.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -179,4 +181,88 @@ test('what is sent while a link is being dialled goes out once it connects', { t
   const { b, received } = await twoMembers(t);
   b.send([heartbeat(2, 1, 9)]); // addPeer began the dial a moment ago; it cannot be done yet
   await waitFor('the heartbeat sent while dialling', () => received.some((m) => m.term === 9), 5_000, 10);
+});
+
+/**
+ * A peer listener that records each frame body as it arrived, acknowledging the handshake
+ * with `reads` (as a member does) or not at all (as members before binary batches did).
+ */
+async function recordingPeer(t: TestContext, reads: string[] | null): Promise<{ port: number; bodies: Buffer[] }> {
+  const bodies: Buffer[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    let buf = Buffer.alloc(0);
+    s.on('error', () => {});
+    s.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        const body = buf.subarray(4, 4 + buf.readUInt32BE(0));
+        buf = buf.subarray(4 + body.length);
+        if (bodies.length === 0 && reads) s.write(encodeFrame({ ack: 'berth-peer/1', reads }));
+        bodies.push(body);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return { port: (server.address() as AddressInfo).port, bodies };
+}
+
+async function dialler(t: TestContext, peerPort: number): Promise<TcpPeerTransport> {
+  const port = await freePort();
+  const b = new TcpPeerTransport({ selfId: 2, clusterId: 'c1', listenUrls: [`http://127.0.0.1:${port}`], logger: silentLogger, liveness: NEVER_DEAD, onMessage: () => {}, onUnreachable: () => {}, onSnapshotStatus: () => {}, onPeerDown: () => {} });
+  t.after(() => b.stop());
+  await b.ready();
+  b.addPeer(1, [`http://127.0.0.1:${peerPort}`]);
+  return b;
+}
+
+const withEntry = (term: number): Message => ({ ...heartbeat(2, 1, term), type: MessageType.MsgApp, index: 4, logTerm: 1, entries: [{ term, index: 5, type: 0, data: new Uint8Array([9, 8, 7]) }] });
+
+// A member from before binary batches cannot read them: it must keep getting msgpack.
+test('a link sends msgpack to a peer that never said it reads binary batches', { timeout: 30_000 }, async (t) => {
+  const peer = await recordingPeer(t, null);
+  const b = await dialler(t, peer.port);
+  await waitFor('two frames after the handshake', () => {
+    b.send([withEntry(3)]);
+    return peer.bodies.length >= 3;
+  }, 10_000, 50);
+  for (const body of peer.bodies.slice(1)) {
+    assert.notEqual(body[0], BINARY_BATCH_MARK, 'a binary batch went to a peer that cannot read it');
+    const [m] = unpack(body) as Message[];
+    assert.equal(m!.term, 3);
+    assert.deepEqual([...m!.entries[0]!.data], [9, 8, 7]);
+  }
+});
+
+test('a link switches to binary batches once the peer acknowledges them', { timeout: 30_000 }, async (t) => {
+  const peer = await recordingPeer(t, ['something-else/9', BINARY_BATCHES]);
+  const b = await dialler(t, peer.port);
+  await waitFor('a binary batch', () => {
+    b.send([withEntry(4)]);
+    return peer.bodies.some((body) => body[0] === BINARY_BATCH_MARK);
+  }, 10_000, 50);
+  const binary = peer.bodies.find((body) => body[0] === BINARY_BATCH_MARK)!;
+  assert.deepStrictEqual(decodeBinaryBatch(binary), [withEntry(4)]);
+});
+
+test('a member acknowledges the handshake and delivers binary batches', { timeout: 30_000 }, async (t) => {
+  const { portA, received } = await twoMembers(t);
+  const answers = new FrameReader();
+  const heard: unknown[] = [];
+  const s = connect(portA, '127.0.0.1', () => {
+    s.write(encodeFrame({ hello: 'berth-peer/1', clusterId: 'c1', from: 2 }));
+    s.write(encodeBinaryFrame([withEntry(88)]));
+  });
+  s.on('data', (chunk: Buffer) => heard.push(...answers.push(chunk)));
+  s.on('error', () => {});
+  t.after(() => s.destroy());
+  await waitFor('the binary batch delivered', () => received.some((m) => m.term === 88), 5_000, 10);
+  const m = received.find((x) => x.term === 88)!;
+  assert.deepEqual([...m.entries[0]!.data], [9, 8, 7]);
+  assert.deepEqual(heard[0], { ack: 'berth-peer/1', reads: [BINARY_BATCHES] });
 });

@@ -1,11 +1,13 @@
 /**
  * Peer messages over persistent TCP connections: one outbound connection per peer carrying
- * length-prefixed msgpack frames, each frame a batch of the messages one `send()` has for that
- * peer. Each connection opens with a handshake naming the cluster and
- * the sender; a peer from another cluster is refused. Snapshots travel on their own short-lived
- * connection so heartbeats never wait behind them. Each link is probed (PING/PONG): a link that
- * went silent without a FIN or RST is closed and dialled anew instead of waiting on TCP's
- * retransmission back-off, which after a long partition can hold it shut for many seconds.
+ * length-prefixed frames, each frame a batch of the messages one `send()` has for that peer.
+ * Each connection opens with a handshake naming the cluster and the sender; a peer from another
+ * cluster is refused. The accepting side answers with what it reads besides msgpack; batches go
+ * out in the binary layout (message-codec.ts) once that answer names it, in msgpack until then
+ * and to peers that predate it. Snapshots travel on their own short-lived connection so
+ * heartbeats never wait behind them. Each link is probed (PING/PONG): a link that went silent
+ * without a FIN or RST is closed and dialled anew instead of waiting on TCP's retransmission
+ * back-off, which after a long partition can hold it shut for many seconds.
  *
  *   new TcpPeerTransport({ selfId, clusterId, listenUrls, logger, metrics, onMessage, onUnreachable, onSnapshotStatus, onPeerDown })
  */
@@ -19,6 +21,7 @@ import type { PeerEvents, PeerTransport } from '../node/peer-transport.ts';
 import type { FollowerStats } from '../node/types.ts';
 import { byPeer, coalesceMessages } from '../raft/coalesce.ts';
 import { FrameReader, PING, PING_FRAME, PONG_FRAME, encodeFrame } from './frames.ts';
+import { binaryEncodable, encodeBinaryFrame } from './message-codec.ts';
 import type { TlsMaterial } from './tls-material.ts';
 
 export interface TcpTransportOptions extends PeerEvents {
@@ -66,6 +69,22 @@ interface Handshake {
   from: NodeId;
 }
 
+/** The name under which a member offers to read message-codec.ts batches. */
+export const BINARY_BATCHES = 'raft-binary/1';
+
+/** The accepting side's answer to a handshake: the frame forms it reads besides msgpack. */
+interface HandshakeAck {
+  ack: 'berth-peer/1';
+  reads: string[];
+}
+
+const ACK_FRAME = encodeFrame({ ack: 'berth-peer/1', reads: [BINARY_BATCHES] } satisfies HandshakeAck);
+
+function readsBinary(f: unknown): boolean {
+  const a = f as Partial<HandshakeAck> | null;
+  return typeof a === 'object' && a !== null && a.ack === 'berth-peer/1' && Array.isArray(a.reads) && a.reads.includes(BINARY_BATCHES);
+}
+
 class LatencyStats {
   current = 0;
   sum = 0;
@@ -108,6 +127,8 @@ class PeerLink {
   /** Frames sent while the link was being dialled: written once it connects, dropped if it fails. */
   private held: Buffer[] = [];
   private heldMessages = 0;
+  /** The peer said it reads binary batches, on the connection now open. */
+  binary = false;
   readonly stats = new LatencyStats();
   heartbeatSentAt = 0;
 
@@ -124,6 +145,7 @@ class PeerLink {
     const { socket: s, connectEvent } = dialPeer(this.urls[0]!, this.t.tls);
     const { dialTimeoutMs } = this.t.liveness;
     this.socket = s;
+    this.binary = false;
     s.setNoDelay(true);
     // Without a bound, a SYN lost in a partition waits for the kernel's retries (up to minutes).
     const dialTimer = setTimeout(() => {
@@ -169,10 +191,10 @@ class PeerLink {
       }, jitter);
       this.backoffMs = Math.min(this.backoffMs * 2, 1000);
     });
-    // The peer only ever answers our probes on this link.
+    // The peer only ever acknowledges our handshake and answers our probes on this link.
     s.on('data', (chunk: Buffer) => {
       try {
-        reader.push(chunk);
+        for (const f of reader.push(chunk)) if (readsBinary(f) && this.socket === s) this.binary = true;
         this.heardAt = performance.now();
       } catch (e) {
         this.t.logger.warn({ peer: this.id.toString(16), err: String(e) }, 'closing a peer link that answered with a bad frame');
@@ -224,7 +246,8 @@ class PeerLink {
     }
     if (this.heartbeatSentAt === 0 && batch.some((m) => m.type === MessageType.MsgHeartbeat)) this.heartbeatSentAt = performance.now();
     this.t.framesSent++;
-    this.socket.write(encodeFrame(coalesceMessages(batch)));
+    const msgs = coalesceMessages(batch);
+    this.socket.write(this.binary && binaryEncodable(msgs) ? encodeBinaryFrame(msgs) : encodeFrame(msgs));
     this.stats.success += batch.length;
   }
 
@@ -374,6 +397,7 @@ export class TcpPeerTransport implements PeerTransport {
           }
           peer = h.from;
           clearTimeout(handshakeTimer);
+          s.write(ACK_FRAME);
           this.links.get(peer)?.dialNowIfWaiting();
           continue;
         }
@@ -409,9 +433,11 @@ export class TcpPeerTransport implements PeerTransport {
 
   private deliver(from: NodeId, m: Message): void {
     if (this.stopped || m.from !== from || m.to !== this.o.selfId) return;
-    if (m.entries) for (const e of m.entries) e.data = new Uint8Array(e.data ?? []);
+    // msgpack hands out views into the frame (Buffers): copied, so the raft log does not pin
+    // whole frames. A binary batch was decoded into copies already.
+    if (m.entries) for (const e of m.entries) if (!e.data || Buffer.isBuffer(e.data)) e.data = new Uint8Array(e.data ?? []);
     if (m.snapshot) m.snapshot.data = new Uint8Array(m.snapshot.data);
-    if (m.context) m.context = new Uint8Array(m.context);
+    if (m.context && Buffer.isBuffer(m.context)) m.context = new Uint8Array(m.context);
     if (m.type === MessageType.MsgHeartbeatResp) this.links.get(from)?.heartbeatAnswered();
     this.o.onMessage(m);
   }

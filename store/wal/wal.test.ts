@@ -7,7 +7,8 @@ import { silentLogger, type Logger } from '../../lib/log.ts';
 import type { Entry } from '../raft/types.ts';
 import { WalCorruptError } from './errors.ts';
 import { SnapshotFiles } from './snapshot-files.ts';
-import { endOfRecords } from './record.ts';
+import { RecordType, encodeRecord, endOfRecords } from './record.ts';
+import { pack } from 'msgpackr';
 import { Wal } from './wal.ts';
 
 const entry = (index: number, term = 1, text = `e${index}`): Entry => ({ index, term, type: 0, data: new TextEncoder().encode(text) });
@@ -199,4 +200,35 @@ test('a synced save makes the unsynced records before it durable too: it writes 
   assert.deepEqual(log.entries.map((e) => e.index), Array.from({ length: 31 }, (_, i) => i + 1));
   assert.deepEqual(log.hardState, { term: 1, vote: 1, commit: 30 });
   assert.equal(log.repairedBytes, 0);
+});
+
+// Data dirs written before BinaryEntry hold msgpack entry records; an upgraded member must replay
+// them, and what it then writes after them, as one log.
+test('entry records in msgpack (berth before 2026-11) replay alongside binary ones', async (t) => {
+  const dir = await tempDir(t);
+  const { wal } = await Wal.open(dir, null, { logger: silentLogger });
+  await wal.bootstrap({ clusterId: 'c', memberId: 1 }, {});
+  await wal.save({ term: 1, vote: 1, commit: 1 }, [entry(1)], true);
+  await wal.close();
+  const seg = join(dir, (await readdir(dir)).sort().at(-1)!);
+  const msgpackEntry = (e: Entry) => encodeRecord(RecordType.Entry, pack({ t: e.term, i: e.index, y: e.type, d: Buffer.from(e.data) }));
+  await appendFile(seg, Buffer.concat([msgpackEntry(entry(2)), msgpackEntry(entry(3, 2, 'old layout'))]));
+  const { wal: w2, log } = await Wal.open(dir, null, { logger: silentLogger });
+  assert.deepEqual(log.entries.map((e) => [e.index, e.term, new TextDecoder().decode(e.data)]), [[1, 1, 'e1'], [2, 1, 'e2'], [3, 2, 'old layout']]);
+  await w2.save({ term: 2, vote: 1, commit: 3 }, [entry(3, 2, 'rewritten'), entry(4, 2, '')], true);
+  await w2.close();
+  const { log: again } = await Wal.open(dir, null, { logger: silentLogger });
+  assert.deepEqual(again.entries.map((e) => [e.index, e.term, e.type, new TextDecoder().decode(e.data)]), [[1, 1, 0, 'e1'], [2, 1, 0, 'e2'], [3, 2, 0, 'rewritten'], [4, 2, 0, '']]);
+  assert.deepEqual(again.hardState, { term: 2, vote: 1, commit: 3 });
+});
+
+test('a record of a type this version does not know stops replay instead of being skipped', async (t) => {
+  const dir = await tempDir(t);
+  const { wal } = await Wal.open(dir, null, { logger: silentLogger });
+  await wal.bootstrap({ clusterId: 'c', memberId: 1 }, {});
+  await wal.save({ term: 1, vote: 1, commit: 1 }, [entry(1)], true);
+  await wal.close();
+  const seg = join(dir, (await readdir(dir)).sort().at(-1)!);
+  await appendFile(seg, encodeRecord(42 as RecordType, Buffer.from('from the future')));
+  await assert.rejects(Wal.open(dir, null, { logger: silentLogger }), (e: unknown) => e instanceof WalCorruptError && /unknown type 42/.test(e.message));
 });

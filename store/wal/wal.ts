@@ -18,7 +18,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { Entry, HardState, Snapshot } from '../raft/types.ts';
 import { WalCorruptError, WalMismatchError } from './errors.ts';
 import { entryIndexOf } from './entry-index.ts';
-import { RecordType, decodeRecord, encodeRecord } from './record.ts';
+import { RecordType, binaryEntryIndex, decodeBinaryEntry, decodeRecord, encodeEntryRecords, encodeRecord } from './record.ts';
 import { syncDir } from './snapshot-files.ts';
 import { UnsyncedTail } from './unsynced-tail.ts';
 
@@ -76,7 +76,6 @@ function dataEnd(buf: Buffer, from: number): number {
   return from;
 }
 
-const encodeEntry = (e: Entry) => encodeRecord(RecordType.Entry, pack({ t: e.term, i: e.index, y: e.type, d: Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength) }));
 const encodeHardState = (hs: HardState) => encodeRecord(RecordType.HardState, pack({ t: hs.term, v: hs.vote, c: hs.commit }));
 
 export class Wal {
@@ -188,11 +187,10 @@ export class Wal {
       case RecordType.Snapshot:
         mark((unpack(payload) as { index: number }).index);
         return;
-      case RecordType.Entry: {
-        if ((entryIndexOf(payload) ?? Infinity) <= snapIndex) return;
-        const r = unpack(payload) as { t: number; i: number; y: number; d: Uint8Array };
-        if (r.i <= snapIndex) return;
-        const e: Entry = { term: r.t, index: r.i, type: r.y, data: new Uint8Array(r.d) };
+      case RecordType.Entry:
+      case RecordType.BinaryEntry: {
+        const e = this.decodeEntryAfter(type, payload, snapIndex);
+        if (!e) return;
         const first = out.entries[0]?.index ?? snapIndex + 1;
         if (out.entries.length === 0 && e.index !== snapIndex + 1) {
           throw new WalCorruptError(this.dir, 0, `entry ${e.index} follows snapshot ${snapIndex}: entries in between are missing`);
@@ -203,7 +201,24 @@ export class Wal {
         out.entries.push(e);
         return;
       }
+      default:
+        // A record this version does not know (a newer berth wrote it): skipping it could skip entries.
+        throw new WalCorruptError(this.dir, 0, `a record of unknown type ${String(type)}: written by a newer berth?`);
     }
+  }
+
+  /** The entry of an entry record, or null when the snapshot covers it (found without decoding it all when possible). */
+  private decodeEntryAfter(type: RecordType, payload: Buffer, snapIndex: number): Entry | null {
+    if (type === RecordType.BinaryEntry) {
+      if ((binaryEntryIndex(payload) ?? Infinity) <= snapIndex) return null;
+      const e = decodeBinaryEntry(payload);
+      if (!e) throw new WalCorruptError(this.dir, 0, `an entry record of ${payload.length} bytes is too short to hold an entry`);
+      return e;
+    }
+    if ((entryIndexOf(payload) ?? Infinity) <= snapIndex) return null;
+    const r = unpack(payload) as { t: number; i: number; y: number; d: Uint8Array };
+    if (r.i <= snapIndex) return null;
+    return { term: r.t, index: r.i, type: r.y, data: new Uint8Array(r.d) };
   }
 
   /** Writes the member's identity and first membership (a brand-new data dir). */
@@ -227,14 +242,10 @@ export class Wal {
    */
   async save(hardState: HardState | undefined, entries: Entry[], sync: boolean, inBackground = false): Promise<void> {
     if (!this.fh) await this.cut();
-    const bufs: Buffer[] = entries.map(encodeEntry);
-    if (hardState) {
-      bufs.push(encodeHardState(hardState));
-      this.lastHardState = hardState;
-    }
-    if (bufs.length === 0) return;
-    if (entries.length > 0) this.lastIndex = entries.at(-1)!.index;
-    await this.append(bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs), sync, inBackground);
+    if (entries.length === 0 && !hardState) return;
+    if (hardState) this.lastHardState = hardState;
+    if (entries.length > 0) this.lastIndex = entries[entries.length - 1]!.index;
+    await this.append(encodeEntryRecords(entries, hardState && encodeHardState(hardState)), sync, inBackground);
   }
 
   /**
