@@ -14,8 +14,8 @@ interface Waiter<T> {
   what: string;
   /** performance.now() of the last submission. */
   submittedAt: number;
-  /** Submits the request again (for a write whose copy was lost in a leader change). */
-  retry: () => void;
+  /** Hands the request to raft (again, for a write whose copy was lost in a leader change). */
+  submit: () => void;
 }
 
 export interface PendingRequestsOptions {
@@ -48,21 +48,9 @@ export class PendingRequests<T> {
   /** Submits under `key` and resolves when `settle(key, ...)` is called. */
   wait(key: string, what: string, submit: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const attempt = () => {
-        const w = this.waiting.get(key);
-        if (!w) return;
-        w.submittedAt = performance.now();
-        try {
-          submit();
-          this.opts.submitted();
-        } catch (e) {
-          if (e instanceof ProposalDroppedError) setTimeout(attempt, this.opts.retryMs);
-          else this.settle(key, null, e);
-        }
-      };
-      this.waiting.set(key, { resolve, reject, what, deadline: performance.now() + this.opts.timeoutMs, submittedAt: 0, retry: attempt });
+      this.waiting.set(key, { resolve, reject, what, deadline: performance.now() + this.opts.timeoutMs, submittedAt: 0, submit });
       this.sweeper ??= setTimeout(() => this.sweep(), this.opts.timeoutMs);
-      attempt();
+      this.retry(key);
     });
   }
 
@@ -70,9 +58,22 @@ export class PendingRequests<T> {
     return this.waiting.has(key);
   }
 
-  /** Submits the request under `key` again, if it still waits. */
+  /**
+   * Submits the request under `key` (again), if it still waits; once more after retryMs when raft
+   * drops it. A method, not a closure per request: the TypeScript loader names every named
+   * closure with a defineProperty call, one more runtime call per write.
+   */
   retry(key: string): void {
-    this.waiting.get(key)?.retry();
+    const w = this.waiting.get(key);
+    if (!w) return;
+    w.submittedAt = performance.now();
+    try {
+      w.submit();
+      this.opts.submitted();
+    } catch (e) {
+      if (e instanceof ProposalDroppedError) setTimeout(() => this.retry(key), this.opts.retryMs);
+      else this.settle(key, null, e);
+    }
   }
 
   /**
@@ -81,10 +82,10 @@ export class PendingRequests<T> {
    */
   retryOlderThan(ageMs: number): void {
     const now = performance.now();
-    for (const w of this.waiting.values()) {
+    for (const [key, w] of this.waiting) {
       // Insertion order is first-submission order: from here on, none is old enough.
       if (w.deadline - this.opts.timeoutMs > now - ageMs) return;
-      if (now - w.submittedAt >= ageMs) w.retry();
+      if (now - w.submittedAt >= ageMs) this.retry(key);
     }
   }
 
