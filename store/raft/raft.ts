@@ -49,6 +49,8 @@ export class Raft {
   readonly log: RaftLog;
   prs = new Map<NodeId, Progress>();
   private voterIds: NodeId[] = [];
+  /** maybeCommit's working array, kept between calls. */
+  private readonly matchScratch: number[] = [];
   msgs: Message[] = [];
   readStates: ReadState[] = [];
   leadTransferee: NodeId = 0;
@@ -242,7 +244,8 @@ export class Raft {
       return this.sendSnapshot(to, pr);
     }
     if (ents.length === 0 && !sendIfEmpty) return false;
-    this.send(message(MessageType.MsgApp, to, { index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed }));
+    // message()'s shape, built without its spread: one of these goes out per proposal per follower.
+    this.send({ type: MessageType.MsgApp, from: 0, to, term: 0, logTerm: prevTerm, index: prevIndex, entries: ents, commit: this.log.committed, reject: false, rejectHint: 0 });
     pr.sentEntries(ents.length > 0 ? ents[ents.length - 1]!.index : prevIndex, ents.length);
     return true;
   }
@@ -273,16 +276,27 @@ export class Raft {
 
   private appendEntries(ents: Entry[]): boolean {
     let li = this.log.lastIndex();
-    const stamped = ents.map((e) => ({ ...e, term: this.term, index: ++li }));
+    const stamped = ents.map((e): Entry => ({ term: this.term, index: ++li, type: e.type, data: e.data }));
     this.log.append(stamped);
     this.prs.get(this.id)?.maybeUpdate(this.log.lastIndex());
     this.maybeCommit();
     return true;
   }
 
-  /** Commits the highest index a quorum of voters holds, if it is of the current term. */
+  /**
+   * Commits the highest index a quorum of voters holds, if it is of the current term. Runs on
+   * every proposal and every append answer: the voters' matches are ordered in a kept array by
+   * insertion (a handful of voters) rather than mapped and sorted into new ones.
+   */
   private maybeCommit(): boolean {
-    const matches = this.voters().map((id) => this.prs.get(id)!.match).sort((a, b) => b - a);
+    const matches = this.matchScratch;
+    matches.length = 0;
+    for (const id of this.voters()) {
+      const match = this.prs.get(id)!.match;
+      let i = matches.length;
+      for (; i > 0 && matches[i - 1]! < match; i--) matches[i] = matches[i - 1]!;
+      matches[i] = match;
+    }
     if (matches.length === 0) return false;
     const mci = matches[this.quorum() - 1]!;
     const committed = this.log.maybeCommit(mci, this.term);
