@@ -249,3 +249,39 @@ test('peer down: a follower still hearing from its leader ignores a report about
   assert.equal(h.leader(), 1);
   assert.equal(h.term(1), term);
 });
+
+test('proposals taken together reach raft as one MsgProp: one append per follower, in order', () => {
+  const h = new RaftHarness([1, 2, 3]);
+  h.elect(1);
+  const enc = (s: string) => new TextEncoder().encode(s);
+  for (const x of ['p', 'q', 'r']) h.node(1).propose(enc(x));
+  h.collect();
+  const appends = h.pending.filter((m) => m.type === MessageType.MsgApp);
+  assert.deepEqual(appends.map((m) => [m.to, m.entries.length]).sort(), [[2, 3], [3, 3]], 'each follower gets the three entries in one append');
+  h.settle();
+  for (const id of [1, 2, 3]) assert.deepEqual(h.applied.get(id), ['p', 'q', 'r']);
+  // A follower forwards what it took together as one message too.
+  for (const x of ['s', 't']) h.node(2).propose(enc(x));
+  h.collect();
+  const forwarded = h.pending.filter((m) => m.type === MessageType.MsgProp);
+  assert.deepEqual(forwarded.map((m) => [m.from, m.to, m.entries.length]), [[2, 1, 2]]);
+  h.settle();
+  for (const id of [1, 2, 3]) assert.deepEqual(h.applied.get(id), ['p', 'q', 'r', 's', 't']);
+});
+
+test('held proposals reach raft before whatever is stepped after them', () => {
+  const h = new RaftHarness([1, 2, 3]);
+  h.elect(1);
+  h.node(2).propose(new TextEncoder().encode('first'));
+  // A campaign of member 3 reaches member 2 after the proposal: raft must see the proposal first
+  // and forward it to the leader it knew then, as it would have had the proposal been stepped at once.
+  h.node(3).campaign();
+  const votes = h.node(3).ready();
+  h.node(3).advance(votes);
+  for (const m of votes.messages.filter((x) => x.to === 2)) h.node(2).step(m);
+  assert.equal(h.node(2).status().softState.lead, 0, 'member 2 knows no leader after the campaign');
+  h.collect();
+  const forwarded = h.pending.filter((m) => m.type === MessageType.MsgProp);
+  assert.deepEqual(forwarded.map((m) => [m.from, m.to, new TextDecoder().decode(m.entries[0]!.data)]), [[2, 1, 'first']]);
+  assert.throws(() => h.node(2).propose(new Uint8Array([1])), ProposalDroppedError, 'a proposal after the campaign is refused at once');
+});

@@ -15,6 +15,7 @@ import {
   StateType,
   type ConfChange,
   type ConfState,
+  type Entry,
   type HardState,
   type Message,
   type NodeId,
@@ -39,6 +40,13 @@ export class RawNode implements RawNodeApi {
   readonly raft: Raft;
   private prevSoft: SoftState;
   private prevHard: HardState;
+  /**
+   * Proposals not yet stepped. Consecutive ones go into raft as one MsgProp, stepped before
+   * anything else touches it, so their order against every other input is kept; one proposal
+   * per step meant, on a leader, an append, a commit check and an append message per follower
+   * for each write.
+   */
+  private proposed: Entry[] = [];
 
   constructor(config: RaftConfig) {
     this.raft = new Raft(config);
@@ -51,10 +59,12 @@ export class RawNode implements RawNodeApi {
   }
 
   tick(): void {
+    this.flushProposals();
     this.raft.tick();
   }
 
   campaign(): void {
+    this.flushProposals();
     this.raft.step(message(MessageType.MsgHup, this.raft.id, { from: this.raft.id }));
   }
 
@@ -64,22 +74,37 @@ export class RawNode implements RawNodeApi {
     if (r.state !== StateType.Leader && r.lead === 0) throw new ProposalDroppedError('no leader is known');
   }
 
+  /**
+   * Takes `data` for the log, or throws ProposalDroppedError when raft would drop it. It is held
+   * until the next step, tick or Ready (see `proposed`); raft's state changes only through those,
+   * so when it is stepped raft takes it as it would have when it was proposed.
+   */
   propose(data: Uint8Array): void {
     this.checkCanPropose();
-    this.raft.step(message(MessageType.MsgProp, this.raft.id, { from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.Normal, data }] }));
+    this.proposed.push({ term: 0, index: 0, type: EntryType.Normal, data });
+  }
+
+  private flushProposals(): void {
+    if (this.proposed.length === 0) return;
+    const entries = this.proposed;
+    this.proposed = [];
+    this.raft.step(message(MessageType.MsgProp, this.raft.id, { from: this.raft.id, entries }));
   }
 
   proposeConfChange(cc: ConfChange): void {
     this.checkCanPropose();
+    this.flushProposals();
     const data = new TextEncoder().encode(JSON.stringify(cc));
     this.raft.step(message(MessageType.MsgProp, this.raft.id, { from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.ConfChange, data }] }));
   }
 
   applyConfChange(cc: ConfChange): ConfState {
+    this.flushProposals();
     return this.raft.applyConfChange(cc);
   }
 
   step(m: Message): void {
+    this.flushProposals();
     // Local message types never come from the network.
     if (m.type === MessageType.MsgHup || m.type === MessageType.MsgBeat || m.type === MessageType.MsgCheckQuorum || m.type === MessageType.MsgPeerDown) return;
     if ((m.type === MessageType.MsgUnreachable || m.type === MessageType.MsgSnapStatus) && m.from === 0) return;
@@ -88,27 +113,33 @@ export class RawNode implements RawNodeApi {
   }
 
   readIndex(ctx: Uint8Array): void {
+    this.flushProposals();
     this.raft.step(message(MessageType.MsgReadIndex, this.raft.id, { entries: [{ term: 0, index: 0, type: EntryType.Normal, data: ctx }] }));
   }
 
   transferLeader(to: NodeId): void {
+    this.flushProposals();
     this.raft.step(message(MessageType.MsgTransferLeader, this.raft.id, { from: to }));
   }
 
   reportUnreachable(id: NodeId): void {
+    this.flushProposals();
     this.raft.step(message(MessageType.MsgUnreachable, this.raft.id, { from: id }));
   }
 
   /** The driver saw peer `id`'s process gone: a follower of it campaigns soon (see Raft.handlePeerDown). */
   reportPeerDown(id: NodeId): void {
+    this.flushProposals();
     this.raft.step(message(MessageType.MsgPeerDown, this.raft.id, { from: id }));
   }
 
   reportSnapshot(id: NodeId, ok: boolean): void {
+    this.flushProposals();
     this.raft.step(message(MessageType.MsgSnapStatus, this.raft.id, { from: id, reject: !ok }));
   }
 
   hasReady(): boolean {
+    this.flushProposals();
     const r = this.raft;
     const soft = this.softState();
     return (
@@ -124,6 +155,7 @@ export class RawNode implements RawNodeApi {
   }
 
   ready(): Ready {
+    this.flushProposals();
     const r = this.raft;
     const soft = this.softState();
     const hard = r.hardState();
@@ -160,6 +192,7 @@ export class RawNode implements RawNodeApi {
   }
 
   basicStatus(): RaftStatus {
+    this.flushProposals();
     const r = this.raft;
     return { id: r.id, hardState: r.hardState(), softState: this.softState(), applied: r.log.applied, leadTransferee: r.leadTransferee };
   }
