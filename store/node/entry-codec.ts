@@ -3,6 +3,7 @@ import type { AuthCommand } from '../auth/types.ts';
 import type { KvCommand } from '../kv/types.ts';
 import type { ConfChange } from '../raft/types.ts';
 import type { Member } from './types.ts';
+import { readKnownProposal } from './proposal-reader.ts';
 
 /** A client write as a raft entry: the proposer's request id and the command. */
 export interface ProposalEnvelope {
@@ -32,7 +33,7 @@ export function encodeProposal(p: ProposalEnvelope): Uint8Array {
 }
 
 export function decodeProposal(data: Uint8Array): ProposalEnvelope {
-  return unpack(data) as ProposalEnvelope;
+  return (readKnownProposal(data) ?? unpack(data)) as ProposalEnvelope;
 }
 
 export function decodeConfChange(data: Uint8Array): ConfChange & { context?: ConfChangeContext } {
