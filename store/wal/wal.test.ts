@@ -204,13 +204,18 @@ test('a synced save makes the unsynced records before it durable too: it writes 
 
 // Data dirs written before BinaryEntry hold msgpack entry records; an upgraded member must replay
 // them, and what it then writes after them, as one log.
-test('entry records in msgpack (berth before 2026-11) replay alongside binary ones', async (t) => {
+/** A closed WAL holding entry 1, and its segment's path, for a test to append records to. */
+async function closedWalOfOneEntry(t: { after(f: () => Promise<void>): void }): Promise<{ dir: string; seg: string }> {
   const dir = await tempDir(t);
   const { wal } = await Wal.open(dir, null, { logger: silentLogger });
   await wal.bootstrap({ clusterId: 'c', memberId: 1 }, {});
   await wal.save({ term: 1, vote: 1, commit: 1 }, [entry(1)], true);
   await wal.close();
-  const seg = join(dir, (await readdir(dir)).sort().at(-1)!);
+  return { dir, seg: join(dir, (await readdir(dir)).sort().at(-1)!) };
+}
+
+test('entry records in msgpack (berth before 2026-11) replay alongside binary ones', async (t) => {
+  const { dir, seg } = await closedWalOfOneEntry(t);
   const msgpackEntry = (e: Entry) => encodeRecord(RecordType.Entry, pack({ t: e.term, i: e.index, y: e.type, d: Buffer.from(e.data) }));
   await appendFile(seg, Buffer.concat([msgpackEntry(entry(2)), msgpackEntry(entry(3, 2, 'old layout'))]));
   const { wal: w2, log } = await Wal.open(dir, null, { logger: silentLogger });
@@ -223,12 +228,7 @@ test('entry records in msgpack (berth before 2026-11) replay alongside binary on
 });
 
 test('a record of a type this version does not know stops replay instead of being skipped', async (t) => {
-  const dir = await tempDir(t);
-  const { wal } = await Wal.open(dir, null, { logger: silentLogger });
-  await wal.bootstrap({ clusterId: 'c', memberId: 1 }, {});
-  await wal.save({ term: 1, vote: 1, commit: 1 }, [entry(1)], true);
-  await wal.close();
-  const seg = join(dir, (await readdir(dir)).sort().at(-1)!);
+  const { dir, seg } = await closedWalOfOneEntry(t);
   await appendFile(seg, encodeRecord(42 as RecordType, Buffer.from('from the future')));
   await assert.rejects(Wal.open(dir, null, { logger: silentLogger }), (e: unknown) => e instanceof WalCorruptError && /unknown type 42/.test(e.message));
 });
