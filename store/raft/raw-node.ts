@@ -64,8 +64,13 @@ export class RawNode implements RawNodeApi {
   }
 
   campaign(): void {
+    this.stepLocal(message(MessageType.MsgHup, this.raft.id, { from: this.raft.id }));
+  }
+
+  /** Steps a message the driver makes (not one from a peer), after the held proposals. */
+  private stepLocal(m: Message): void {
     this.flushProposals();
-    this.raft.step(message(MessageType.MsgHup, this.raft.id, { from: this.raft.id }));
+    this.raft.step(m);
   }
 
   private checkCanPropose(): void {
@@ -76,8 +81,8 @@ export class RawNode implements RawNodeApi {
 
   /**
    * Takes `data` for the log, or throws ProposalDroppedError when raft would drop it. It is held
-   * until the next step, tick or Ready (see `proposed`); raft's state changes only through those,
-   * so when it is stepped raft takes it as it would have when it was proposed.
+   * until the next step, tick, conf change or Ready (see `proposed`); raft's state changes only
+   * through those, so when it is stepped raft takes it as it would have when it was proposed.
    */
   propose(data: Uint8Array): void {
     this.checkCanPropose();
@@ -93,9 +98,8 @@ export class RawNode implements RawNodeApi {
 
   proposeConfChange(cc: ConfChange): void {
     this.checkCanPropose();
-    this.flushProposals();
     const data = new TextEncoder().encode(JSON.stringify(cc));
-    this.raft.step(message(MessageType.MsgProp, this.raft.id, { from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.ConfChange, data }] }));
+    this.stepLocal(message(MessageType.MsgProp, this.raft.id, { from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.ConfChange, data }] }));
   }
 
   applyConfChange(cc: ConfChange): ConfState {
@@ -113,29 +117,24 @@ export class RawNode implements RawNodeApi {
   }
 
   readIndex(ctx: Uint8Array): void {
-    this.flushProposals();
-    this.raft.step(message(MessageType.MsgReadIndex, this.raft.id, { entries: [{ term: 0, index: 0, type: EntryType.Normal, data: ctx }] }));
+    this.stepLocal(message(MessageType.MsgReadIndex, this.raft.id, { entries: [{ term: 0, index: 0, type: EntryType.Normal, data: ctx }] }));
   }
 
   transferLeader(to: NodeId): void {
-    this.flushProposals();
-    this.raft.step(message(MessageType.MsgTransferLeader, this.raft.id, { from: to }));
+    this.stepLocal(message(MessageType.MsgTransferLeader, this.raft.id, { from: to }));
   }
 
   reportUnreachable(id: NodeId): void {
-    this.flushProposals();
-    this.raft.step(message(MessageType.MsgUnreachable, this.raft.id, { from: id }));
+    this.stepLocal(message(MessageType.MsgUnreachable, this.raft.id, { from: id }));
   }
 
   /** The driver saw peer `id`'s process gone: a follower of it campaigns soon (see Raft.handlePeerDown). */
   reportPeerDown(id: NodeId): void {
-    this.flushProposals();
-    this.raft.step(message(MessageType.MsgPeerDown, this.raft.id, { from: id }));
+    this.stepLocal(message(MessageType.MsgPeerDown, this.raft.id, { from: id }));
   }
 
   reportSnapshot(id: NodeId, ok: boolean): void {
-    this.flushProposals();
-    this.raft.step(message(MessageType.MsgSnapStatus, this.raft.id, { from: id, reject: !ok }));
+    this.stepLocal(message(MessageType.MsgSnapStatus, this.raft.id, { from: id, reject: !ok }));
   }
 
   hasReady(): boolean {
@@ -192,7 +191,6 @@ export class RawNode implements RawNodeApi {
   }
 
   basicStatus(): RaftStatus {
-    this.flushProposals();
     const r = this.raft;
     return { id: r.id, hardState: r.hardState(), softState: this.softState(), applied: r.log.applied, leadTransferee: r.leadTransferee };
   }

@@ -38,6 +38,11 @@ test('message batches survive the binary layout unchanged', () => {
   }
 });
 
+test('a message carrying a snapshot is refused: it has no binary layout', () => {
+  const snap: Message = { type: MessageType.MsgSnap, from: 1, to: 2, term: 3, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, snapshot: { metadata: { index: 9, term: 3, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array([1]) } };
+  assert.throws(() => encodeBinaryFrame([snap]), /snapshot has no binary layout/);
+});
+
 test('decoded entries and contexts are copies, not views into the frame', () => {
   const m: Message = { type: MessageType.MsgApp, from: 1, to: 2, term: 3, logTerm: 3, index: 9, entries: [{ term: 3, index: 10, type: 0, data: new Uint8Array([1, 2, 3]) }], commit: 9, reject: false, rejectHint: 0, context: new Uint8Array([7]) };
   const body = encodeBinaryFrame([m]).subarray(4);

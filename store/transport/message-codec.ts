@@ -53,15 +53,11 @@ const ENTRY_HEAD_BYTES = 8 + 8 + 1 + 4;
 
 export class MessageDecodeError extends Error {}
 
-/** Whether `msgs` can travel in the binary layout (no snapshot aboard). */
-export function binaryEncodable(msgs: Message[]): boolean {
-  return msgs.every((m) => m.snapshot === undefined);
-}
-
-/** A whole frame (u32 big-endian length, then the body) carrying `msgs`. */
+/** A whole frame (u32 big-endian length, then the body) carrying `msgs`; none may carry a snapshot. */
 export function encodeBinaryFrame(msgs: Message[]): Buffer {
   let size = 4 + 1 + 4;
   for (const m of msgs) {
+    if (m.snapshot) throw new TypeError('a snapshot has no binary layout: it goes on its own connection, in msgpack');
     size += MESSAGE_HEAD_BYTES + (m.context ? 4 + m.context.length : 0);
     for (const e of m.entries) size += ENTRY_HEAD_BYTES + e.data.length;
   }

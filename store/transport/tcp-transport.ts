@@ -21,7 +21,7 @@ import type { PeerEvents, PeerTransport } from '../node/peer-transport.ts';
 import type { FollowerStats } from '../node/types.ts';
 import { byPeer, coalesceMessages } from '../raft/coalesce.ts';
 import { FrameReader, PING, PING_FRAME, PONG_FRAME, encodeFrame } from './frames.ts';
-import { binaryEncodable, encodeBinaryFrame } from './message-codec.ts';
+import { encodeBinaryFrame } from './message-codec.ts';
 import type { TlsMaterial } from './tls-material.ts';
 
 export interface TcpTransportOptions extends PeerEvents {
@@ -247,7 +247,8 @@ class PeerLink {
     if (this.heartbeatSentAt === 0 && batch.some((m) => m.type === MessageType.MsgHeartbeat)) this.heartbeatSentAt = performance.now();
     this.t.framesSent++;
     const msgs = coalesceMessages(batch);
-    this.socket.write(this.binary && binaryEncodable(msgs) ? encodeBinaryFrame(msgs) : encodeFrame(msgs));
+    // MsgSnap never comes here: send() gives snapshots their own connection.
+    this.socket.write(this.binary ? encodeBinaryFrame(msgs) : encodeFrame(msgs));
     this.stats.success += batch.length;
   }
 

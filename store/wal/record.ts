@@ -33,7 +33,7 @@ export function encodeRecord(type: RecordType, payload: Uint8Array): Buffer {
 }
 
 /** Writes the header of the record at `offset` of `buf`, whose payload is already in place after it. */
-export function sealRecord(buf: Buffer, offset: number, type: RecordType, payloadLength: number): void {
+function sealRecord(buf: Buffer, offset: number, type: RecordType, payloadLength: number): void {
   buf.writeUInt32LE(payloadLength, offset);
   buf[offset + 8] = type;
   buf.writeUInt32LE(crc32(buf.subarray(offset + 8, offset + HEADER_BYTES + payloadLength)), offset + 4);
@@ -61,11 +61,6 @@ export function encodeEntryRecords(entries: readonly Entry[], tail?: Buffer): Bu
   }
   tail?.copy(buf, o);
   return buf;
-}
-
-/** The index of a BinaryEntry payload, without decoding the rest; null when too short to hold one. */
-export function binaryEntryIndex(payload: Buffer): number | null {
-  return payload.length < ENTRY_FIELDS_BYTES ? null : payload.readDoubleLE(8);
 }
 
 /** A BinaryEntry payload's entry; its data is a copy, so the log does not pin a whole segment. */

@@ -18,7 +18,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { Entry, HardState, Snapshot } from '../raft/types.ts';
 import { WalCorruptError, WalMismatchError } from './errors.ts';
 import { entryIndexOf } from './entry-index.ts';
-import { RecordType, binaryEntryIndex, decodeBinaryEntry, decodeRecord, encodeEntryRecords, encodeRecord } from './record.ts';
+import { RecordType, decodeBinaryEntry, decodeRecord, encodeEntryRecords, encodeRecord } from './record.ts';
 import { syncDir } from './snapshot-files.ts';
 import { UnsyncedTail } from './unsynced-tail.ts';
 
@@ -207,13 +207,12 @@ export class Wal {
     }
   }
 
-  /** The entry of an entry record, or null when the snapshot covers it (found without decoding it all when possible). */
+  /** The entry of an entry record, or null when the snapshot covers it (a msgpack one found so without decoding it all). */
   private decodeEntryAfter(type: RecordType, payload: Buffer, snapIndex: number): Entry | null {
     if (type === RecordType.BinaryEntry) {
-      if ((binaryEntryIndex(payload) ?? Infinity) <= snapIndex) return null;
       const e = decodeBinaryEntry(payload);
       if (!e) throw new WalCorruptError(this.dir, 0, `an entry record of ${payload.length} bytes is too short to hold an entry`);
-      return e;
+      return e.index <= snapIndex ? null : e;
     }
     if ((entryIndexOf(payload) ?? Infinity) <= snapIndex) return null;
     const r = unpack(payload) as { t: number; i: number; y: number; d: Uint8Array };
