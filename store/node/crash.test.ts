@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rand, seedFromEnv } from '../../lib/rand.ts';
+import { waitFor } from '../../lib/testing/process.ts';
 import { startCluster, type StoreCluster } from '../../lib/testing/store-cluster.ts';
 import { encodeRecord, endOfRecords, RecordType } from '../wal/record.ts';
+import { encodeHardState } from '../wal/wal.ts';
 
 const WRITERS = 32;
 
@@ -107,5 +109,29 @@ test('a WAL with garbage appended, and one with a half-written record, is repair
   await writeAfterRecords(await lastSegment(cluster), record.subarray(0, 150));
   await cluster.restart(name);
   assert.match(cluster.members[0]!.process.output(), /torn tail: cut 150 bytes/);
+  await verify(cluster, acked);
+});
+
+test('a member starts when its newest snapshot is past the hard state its WAL ends with', { timeout: 60_000 }, async (t) => {
+  // What a crash leaves after a follower saved the leader's snapshot and before the write
+  // carrying that snapshot's commit (found by the raft simulation, seed 308586625).
+  const cluster = await startCluster('berth', 1, { snapshotCount: 100 });
+  t.after(() => cluster.stop());
+  const member = cluster.members[0]!;
+  const url = cluster.clientUrls[0]!;
+  const acked: Acked[] = [];
+  let term = 0;
+  for (let n = 0; n < 250; n++) {
+    const key = `/crash/snap/k${n}`;
+    const res = await fetch(`${url}/v2/keys${key}`, { method: 'PUT', body: new URLSearchParams({ value: `v${n}` }) });
+    const body = (await res.json()) as { node: { modifiedIndex: number } };
+    acked.push({ key, value: `v${n}`, index: body.node.modifiedIndex });
+    term = Number(res.headers.get('x-raft-term'));
+  }
+  const snapDir = join(member.dataDir, 'snap');
+  await waitFor('a snapshot saved after 250 writes with --snapshot-count 100', async () => (await readdir(snapDir)).some((f) => f.endsWith('.snap')));
+  await cluster.kill(member.name, 'SIGKILL');
+  await writeAfterRecords(await lastSegment(cluster), encodeHardState({ term, vote: 0, commit: 1 }));
+  await cluster.restart(member.name);
   await verify(cluster, acked);
 });

@@ -27,8 +27,14 @@ export class MemoryStorage implements Storage {
   private snap: Snapshot = { metadata: { index: 0, term: 0, confState: { voters: [], learners: [] } }, data: new Uint8Array() };
   private ents: Entry[] = [{ term: 0, index: 0, type: 0, data: new Uint8Array() }];
 
+  /**
+   * The commit is at least the snapshot's index: a snapshot holds only committed entries, and a
+   * crash after a follower saved the leader's snapshot but before the write that carries its
+   * commit leaves the durable hard state behind it (raft refuses a commit below its snapshot).
+   */
   initialState(): { hardState: HardState; confState: ConfState } {
-    return { hardState: { ...this.hardState }, confState: structuredClone(this.snap.metadata.confState) };
+    const commit = Math.max(this.hardState.commit, this.snap.metadata.index);
+    return { hardState: { ...this.hardState, commit }, confState: structuredClone(this.snap.metadata.confState) };
   }
 
   setHardState(hs: HardState): void {

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { silentLogger } from '../../lib/log.ts';
+import { Rand } from '../../lib/rand.ts';
+import { MemoryStorage } from './memory-storage.ts';
 import { RaftHarness } from './test-harness.ts';
-import { ProposalDroppedError } from './raw-node.ts';
+import { ProposalDroppedError, RawNode } from './raw-node.ts';
 import { MessageType, StateType } from './types.ts';
 
 test('a single voter elects itself and commits its proposals', () => {
@@ -186,6 +189,18 @@ test('a follower behind a compacted log catches up by snapshot', () => {
   assert.equal(h.storages.get(3)!.snapshot().metadata.index, applied);
   h.propose(1, 'after-snapshot');
   assert.deepEqual(h.applied.get(3)!.at(-1), 'after-snapshot');
+});
+
+test('a member restarts when a crash left the leader\'s snapshot on disk but not the hard state that committed it', () => {
+  // Found by the simulation (seed 308586625, 3 members, follower writes in flight).
+  const disk = new MemoryStorage();
+  disk.applySnapshot({ metadata: { index: 5, term: 2, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array() });
+  disk.append([{ term: 2, index: 6, type: 0, data: new Uint8Array([1]) }]);
+  disk.setHardState({ term: 2, vote: 1, commit: 4 });
+  const node = new RawNode({ id: 3, electionTick: 10, heartbeatTick: 1, storage: disk, applied: 5, maxSizePerMsg: 1 << 20, maxInflightMsgs: 256, checkQuorum: true, preVote: true, rand: new Rand(1), logger: silentLogger });
+  assert.deepEqual(node.status().hardState, { term: 2, vote: 1, commit: 5 });
+  // Entry 6 is not known committed: it is not handed out for applying.
+  assert.equal(node.hasReady(), false);
 });
 
 test('learners receive entries but never vote or count toward a quorum', () => {

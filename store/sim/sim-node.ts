@@ -141,8 +141,7 @@ export class SimNode {
 
   /** Snapshot of the applied state and compaction of the disk log behind it. */
   compact(keepBehind: number): void {
-    // StoreNode snapshots between Readies: entries applied during a write may owe their commit
-    // to the hard state that write carries, and a snapshot past the durable commit cannot boot.
+    // StoreNode snapshots between Readies, never while a write is in flight.
     if (this.inFlight || this.appliedIndex <= this.disk.snapshot().metadata.index + 1) return;
     const cs = this.raw.raft.confState();
     this.disk.createSnapshot(this.appliedIndex, cs, enc.encode(JSON.stringify(this.applied)));

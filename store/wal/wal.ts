@@ -76,7 +76,7 @@ function dataEnd(buf: Buffer, from: number): number {
   return from;
 }
 
-const encodeHardState = (hs: HardState) => encodeRecord(RecordType.HardState, pack({ t: hs.term, v: hs.vote, c: hs.commit }));
+export const encodeHardState = (hs: HardState): Buffer => encodeRecord(RecordType.HardState, pack({ t: hs.term, v: hs.vote, c: hs.commit }));
 
 export class Wal {
   /** fsyncs done since open (group commit means far fewer than entries written). */
