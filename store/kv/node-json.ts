@@ -36,3 +36,55 @@ export function eventJSON(e: KvEvent, nowMs: number): { action: string; node: No
   if (e.prevNode) body.prevNode = toNodeJSON(e.prevNode, nowMs);
   return body;
 }
+
+/** What JSON.stringify escapes in a string; any surrogate is left to it (a pair is rare in a key or value). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function quoted(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/** toNodeJSON's node as JSON text, written directly (no object built, then stringified). */
+function nodeText(v: KvNodeView, nowMs: number): string {
+  let out = '{';
+  let sep = '';
+  if (v.key !== '/') {
+    out += `"key":${quoted(v.key)}`;
+    sep = ',';
+  }
+  if (!v.dir && v.value !== undefined) {
+    out += `${sep}"value":${quoted(v.value)}`;
+    sep = ',';
+  }
+  if (v.dir) {
+    out += `${sep}"dir":true`;
+    sep = ',';
+  }
+  if (v.expireAtMs !== null) {
+    out += `${sep}"expiration":"${formatExpiration(v.expireAtMs)}"`;
+    sep = ',';
+    const ttl = ttlSeconds(v.expireAtMs, nowMs);
+    if (ttl !== 0) out += `,"ttl":${ttl}`;
+  }
+  if (v.nodes && v.nodes.length > 0) {
+    out += `${sep}"nodes":[`;
+    for (let i = 0; i < v.nodes.length; i++) out += (i > 0 ? ',' : '') + nodeText(v.nodes[i]!, nowMs);
+    out += ']';
+    sep = ',';
+  }
+  if (v.modifiedIndex) {
+    out += `${sep}"modifiedIndex":${v.modifiedIndex}`;
+    sep = ',';
+  }
+  if (v.createdIndex) out += `${sep}"createdIndex":${v.createdIndex}`;
+  return out + '}';
+}
+
+/**
+ * JSON.stringify(eventJSON(e, nowMs)), the same text, written directly: an answer is built for
+ * every request, and this way allocates no objects to stringify.
+ */
+export function eventText(e: KvEvent, nowMs: number): string {
+  const prev = e.prevNode ? `,"prevNode":${nodeText(e.prevNode, nowMs)}` : '';
+  return `{"action":"${e.action}","node":${nodeText(e.node, nowMs)}${prev}}`;
+}

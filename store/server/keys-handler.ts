@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/log.ts';
 import { EtcdError, EtcdErrorCode } from '../kv/errors.ts';
-import { eventJSON } from '../kv/node-json.ts';
+import { eventText } from '../kv/node-json.ts';
 import type { KvCommand, KvEvent } from '../kv/types.ts';
 import type { StoreNode } from '../node/types.ts';
 import { BodyTooLarge, Form, formPairs, isUrlEncoded, readBody } from './form.ts';
@@ -170,8 +170,8 @@ export class KeysHandler {
    */
   private eventAnswer(ev: KvEvent, noValueOnSuccess: boolean): Answer {
     const created = ev.action === 'create' || (ev.action === 'set' && !ev.prevNode);
-    const body = noValueOnSuccess && WRITE_ACTIONS.has(ev.action) ? { action: ev.action } : eventJSON(ev, Date.now());
-    return { status: created ? 201 : 200, headers: this.eventHeaders(ev.etcdIndex), body: JSON.stringify(body) + '\n' };
+    const body = noValueOnSuccess && WRITE_ACTIONS.has(ev.action) ? `{"action":"${ev.action}"}` : eventText(ev, Date.now());
+    return { status: created ? 201 : 200, headers: this.eventHeaders(ev.etcdIndex), body: body + '\n' };
   }
 
   /**
@@ -180,7 +180,7 @@ export class KeysHandler {
    */
   private eventLine(ev: KvEvent): string {
     const now = Date.now();
-    if (this.lastLine?.ev !== ev || this.lastLine.now !== now) this.lastLine = { ev, now, line: JSON.stringify(eventJSON(ev, now)) + '\n' };
+    if (this.lastLine?.ev !== ev || this.lastLine.now !== now) this.lastLine = { ev, now, line: eventText(ev, now) + '\n' };
     return this.lastLine.line;
   }
 
