@@ -106,13 +106,9 @@ export class Keyspace implements KeyspaceApi {
   }
 
   private set(key: string, dir: boolean, value: string, expireAt: number | null, refresh: boolean): KvEvent {
-    // Most sets make a new key: finding it missing must not cost an error (and its stack).
-    const existing = refresh ? this.lookup(key) : this.find(key);
-    if (refresh) value = existing!.value;
-    const prevView = existing ? existing.view(false, false, false) : undefined;
-    const e = this.create(key, dir, value, false, true, expireAt, 'set');
-    if (prevView) e.prevNode = prevView;
-    return refresh ? this.silently(e) : this.notify(e);
+    // create() finds the node it replaces and gives it as prevNode: one walk of the path.
+    if (!refresh) return this.notify(this.create(key, dir, value, false, true, expireAt, 'set'));
+    return this.silently(this.create(key, dir, this.lookup(key).value, false, true, expireAt, 'set'));
   }
 
   private update(key: string, value: string, expireAt: number | null, refresh: boolean): KvEvent {

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { Rand, seedFromEnv } from '../../lib/rand.ts';
 import { waitFor } from '../../lib/testing/process.ts';
 import { startCluster, type StoreCluster } from '../../lib/testing/store-cluster.ts';
-import { encodeRecord, endOfRecords, RecordType } from '../wal/record.ts';
-import { encodeHardState } from '../wal/wal.ts';
+import { encodeHardState, encodeRecord, endOfRecords, RecordType } from '../wal/record.ts';
 
 const WRITERS = 32;
 

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { Entry } from '../raft/types.ts';
+import type { Entry, HardState } from '../raft/types.ts';
 
 /**
  * One WAL record on disk: u32 payload length, u32 CRC-32 of (type byte + payload), u8 type,
@@ -41,12 +41,68 @@ function sealRecord(buf: Buffer, offset: number, type: RecordType, payloadLength
 
 const ENTRY_FIELDS_BYTES = 8 + 8 + 1;
 
+/** Bytes of a non-negative integer in msgpack: fixint, uint8/16/32, or a float64 past 32 bits. */
+function msgpackUintBytes(n: number): number {
+  return n < 0x80 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : n <= 0xffffffff ? 5 : 9;
+}
+
+function writeMsgpackUint(buf: Buffer, o: number, n: number): number {
+  if (n < 0x80) {
+    buf[o] = n;
+    return o + 1;
+  }
+  if (n <= 0xff) {
+    buf[o] = 0xcc;
+    buf[o + 1] = n;
+    return o + 2;
+  }
+  if (n <= 0xffff) {
+    buf[o] = 0xcd;
+    buf.writeUInt16BE(n, o + 1);
+    return o + 3;
+  }
+  if (n <= 0xffffffff) {
+    buf[o] = 0xce;
+    buf.writeUInt32BE(n, o + 1);
+    return o + 5;
+  }
+  buf[o] = 0xcb;
+  buf.writeDoubleBE(n, o + 1);
+  return o + 9;
+}
+
+/** The msgpack map {t, v, c} of a hard state: a fixmap of 3, one-letter keys. */
+function hardStatePayloadBytes(hs: HardState): number {
+  return 1 + 3 * 2 + msgpackUintBytes(hs.term) + msgpackUintBytes(hs.vote) + msgpackUintBytes(hs.commit);
+}
+
+/** A one-letter fixstr key, then its number. */
+function writeField(buf: Buffer, o: number, letter: string, n: number): number {
+  buf[o] = 0xa1;
+  buf[o + 1] = letter.charCodeAt(0);
+  return writeMsgpackUint(buf, o + 2, n);
+}
+
+function writeHardStatePayload(buf: Buffer, o: number, hs: HardState): void {
+  buf[o] = 0x83;
+  writeField(buf, writeField(buf, writeField(buf, o + 1, 't', hs.term), 'v', hs.vote), 'c', hs.commit);
+}
+
 /**
- * `entries` as BinaryEntry records, then `tail` (already encoded records), in one buffer: a
- * Ready's write is one allocation and no msgpack.
+ * A hard state record: its payload is the msgpack of {t, v, c} (what replay reads), written by
+ * hand: every Ready of every member writes one, and msgpackr took ~4 µs a cluster write for it.
  */
-export function encodeEntryRecords(entries: readonly Entry[], tail?: Buffer): Buffer {
-  let size = tail?.length ?? 0;
+export function encodeHardState(hs: HardState): Buffer {
+  return encodeEntryRecords([], hs);
+}
+
+/**
+ * `entries` as BinaryEntry records, then the hard state's record, in one buffer: a Ready's
+ * write is one allocation and no msgpack.
+ */
+export function encodeEntryRecords(entries: readonly Entry[], hardState?: HardState): Buffer {
+  const hsBytes = hardState ? hardStatePayloadBytes(hardState) : 0;
+  let size = hardState ? HEADER_BYTES + hsBytes : 0;
   for (const e of entries) size += HEADER_BYTES + ENTRY_FIELDS_BYTES + e.data.length;
   const buf = Buffer.allocUnsafe(size);
   let o = 0;
@@ -59,7 +115,10 @@ export function encodeEntryRecords(entries: readonly Entry[], tail?: Buffer): Bu
     sealRecord(buf, o, RecordType.BinaryEntry, ENTRY_FIELDS_BYTES + e.data.length);
     o = p + ENTRY_FIELDS_BYTES + e.data.length;
   }
-  tail?.copy(buf, o);
+  if (hardState) {
+    writeHardStatePayload(buf, o + HEADER_BYTES, hardState);
+    sealRecord(buf, o, RecordType.HardState, hsBytes);
+  }
   return buf;
 }
 

@@ -7,8 +7,8 @@ import { silentLogger, type Logger } from '../../lib/log.ts';
 import type { Entry } from '../raft/types.ts';
 import { WalCorruptError } from './errors.ts';
 import { SnapshotFiles } from './snapshot-files.ts';
-import { RecordType, encodeRecord, endOfRecords } from './record.ts';
-import { pack } from 'msgpackr';
+import { RecordType, decodeRecord, encodeHardState, encodeRecord, endOfRecords } from './record.ts';
+import { pack, unpack } from 'msgpackr';
 import { Wal } from './wal.ts';
 
 const entry = (index: number, term = 1, text = `e${index}`): Entry => ({ index, term, type: 0, data: new TextEncoder().encode(text) });
@@ -231,4 +231,17 @@ test('a record of a type this version does not know stops replay instead of bein
   const { dir, seg } = await closedWalOfOneEntry(t);
   await appendFile(seg, encodeRecord(42 as RecordType, Buffer.from('from the future')));
   await assert.rejects(Wal.open(dir, null, { logger: silentLogger }), (e: unknown) => e instanceof WalCorruptError && /unknown type 42/.test(e.message));
+});
+
+test('a hard state record is the msgpack of {t, v, c} as msgpackr reads it, for numbers of every width', () => {
+  const widths = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0xffffffff, 0x100000000, 2 ** 53 - 1];
+  for (const term of widths) {
+    for (const vote of widths) {
+      for (const commit of [0, 0x80, 0x10000, 0x100000000]) {
+        const rec = decodeRecord(encodeHardState({ term, vote, commit }), 0);
+        assert.ok(rec.ok && rec.type === RecordType.HardState);
+        assert.deepEqual(unpack(rec.payload), { t: term, v: vote, c: commit });
+      }
+    }
+  }
 });

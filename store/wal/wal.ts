@@ -18,7 +18,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { Entry, HardState, Snapshot } from '../raft/types.ts';
 import { WalCorruptError, WalMismatchError } from './errors.ts';
 import { entryIndexOf } from './entry-index.ts';
-import { RecordType, decodeBinaryEntry, decodeRecord, encodeEntryRecords, encodeRecord } from './record.ts';
+import { RecordType, decodeBinaryEntry, decodeRecord, encodeEntryRecords, encodeHardState, encodeRecord } from './record.ts';
 import { syncDir } from './snapshot-files.ts';
 import { UnsyncedTail } from './unsynced-tail.ts';
 
@@ -75,8 +75,6 @@ function dataEnd(buf: Buffer, from: number): number {
   }
   return from;
 }
-
-export const encodeHardState = (hs: HardState): Buffer => encodeRecord(RecordType.HardState, pack({ t: hs.term, v: hs.vote, c: hs.commit }));
 
 export class Wal {
   /** fsyncs done since open (group commit means far fewer than entries written). */
@@ -244,7 +242,7 @@ export class Wal {
     if (entries.length === 0 && !hardState) return;
     if (hardState) this.lastHardState = hardState;
     if (entries.length > 0) this.lastIndex = entries[entries.length - 1]!.index;
-    await this.append(encodeEntryRecords(entries, hardState && encodeHardState(hardState)), sync, inBackground);
+    await this.append(encodeEntryRecords(entries, hardState), sync, inBackground);
   }
 
   /**
