@@ -10,6 +10,8 @@ export interface Answer {
   status: number;
   headers: readonly string[];
   body: string;
+  /** The same fields as HTTP head text (`Name: value\r\n` each), when the answer has them so. */
+  readonly fieldsText?: string;
 }
 
 export function writeAnswer(res: ServerResponse, a: Answer): void {

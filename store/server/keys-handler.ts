@@ -8,6 +8,7 @@ import { BodyTooLarge, Form, formPairs, isUrlEncoded, readBody } from './form.ts
 import { parseKeyRequest, type KeyRequest } from './keys-request.ts';
 import { COMMON_HEADER_LIST, methodNotAllowed, setCommonHeaders } from './responses.ts';
 import { writeAnswer, type Answer } from './answer.ts';
+import { EventAnswer, EventFields } from './event-answer.ts';
 import type { Requester } from './authorizer.ts';
 import type { ServerMetrics } from './metrics.ts';
 
@@ -41,6 +42,7 @@ export class KeysHandler {
   private readonly watchesPerSocket = new WeakMap<object, Set<() => void>>();
   /** The last event serialized for watchers, and when (its ttl depends on the time). */
   private lastLine: { ev: KvEvent; now: number; line: string } | null = null;
+  private readonly eventFields: EventFields;
 
   constructor(
     private readonly node: StoreNode,
@@ -50,7 +52,9 @@ export class KeysHandler {
     private readonly logger: Logger,
     /** etcd's hasKeyPrefixAccess: may this request touch `key` (the raw path after /v2/keys)? */
     private readonly authorize: (who: Requester, key: string, recursive: boolean) => Promise<boolean> = async () => true,
-  ) {}
+  ) {
+    this.eventFields = new EventFields(clusterId);
+  }
 
   /**
    * The node:http path: every /v2/keys request the fast path (fast-path/) leaves to node:http,
@@ -136,19 +140,9 @@ export class KeysHandler {
     return this.node.propose(cmd);
   }
 
-  /**
-   * The headers of an event answer or a watch, as one list for writeHead: nothing is set with
-   * setHeader before them, which Node would merge at writeHead on every request.
-   */
+  /** The headers of a watch, as one list for writeHead (nothing set with setHeader before them). */
   private eventHeaders(etcdIndex: number): string[] {
-    return [
-      ...COMMON_HEADER_LIST,
-      'Content-Type', 'application/json',
-      'X-Etcd-Cluster-ID', this.clusterId,
-      'X-Etcd-Index', String(etcdIndex),
-      'X-Raft-Index', String(this.node.raftIndex),
-      'X-Raft-Term', String(this.node.raftTerm),
-    ];
+    return this.eventFields.withIndexes(etcdIndex, this.node.raftIndex, this.node.raftTerm);
   }
 
   /** A request etcd counts as failed (etcd_http_failed_total): its error, answered. */
@@ -171,7 +165,7 @@ export class KeysHandler {
   private eventAnswer(ev: KvEvent, noValueOnSuccess: boolean): Answer {
     const created = ev.action === 'create' || (ev.action === 'set' && !ev.prevNode);
     const body = noValueOnSuccess && WRITE_ACTIONS.has(ev.action) ? `{"action":"${ev.action}"}` : eventText(ev, Date.now());
-    return { status: created ? 201 : 200, headers: this.eventHeaders(ev.etcdIndex), body: body + '\n' };
+    return new EventAnswer(created ? 201 : 200, body + '\n', this.eventFields, ev.etcdIndex, this.node.raftIndex, this.node.raftTerm);
   }
 
   /**
