@@ -14,6 +14,13 @@ export interface Answer {
   readonly fieldsText?: string;
 }
 
+/** A flat [name, value, ...] list as HTTP head text: `Name: value\r\n` each. */
+export function fieldsAsText(headers: readonly string[]): string {
+  let text = '';
+  for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return text;
+}
+
 export function writeAnswer(res: ServerResponse, a: Answer): void {
   res.writeHead(a.status, [...a.headers, 'Content-Length', String(Buffer.byteLength(a.body))]);
   res.end(a.body);

@@ -202,8 +202,6 @@ test('a synced save makes the unsynced records before it durable too: it writes 
   assert.equal(log.repairedBytes, 0);
 });
 
-// Data dirs written before BinaryEntry hold msgpack entry records; an upgraded member must replay
-// them, and what it then writes after them, as one log.
 /** A closed WAL holding entry 1, and its segment's path, for a test to append records to. */
 async function closedWalOfOneEntry(t: { after(f: () => Promise<void>): void }): Promise<{ dir: string; seg: string }> {
   const dir = await tempDir(t);
@@ -214,6 +212,8 @@ async function closedWalOfOneEntry(t: { after(f: () => Promise<void>): void }): 
   return { dir, seg: join(dir, (await readdir(dir)).sort().at(-1)!) };
 }
 
+// Data dirs written before BinaryEntry hold msgpack entry records; an upgraded member must replay
+// them, and what it then writes after them, as one log.
 test('entry records in msgpack (berth before 2026-11) replay alongside binary ones', async (t) => {
   const { dir, seg } = await closedWalOfOneEntry(t);
   const msgpackEntry = (e: Entry) => encodeRecord(RecordType.Entry, pack({ t: e.term, i: e.index, y: e.type, d: Buffer.from(e.data) }));

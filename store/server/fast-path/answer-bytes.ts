@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { Answer } from '../answer.ts';
+import { fieldsAsText, type Answer } from '../answer.ts';
 
 /** Go's and node:http's Date field changes once a second: one string per second, not per answer. */
 let dateSecond = -1;
@@ -21,8 +21,7 @@ function dateNow(): string {
  */
 export function answerBytes(a: Answer, head: boolean, keepAlive: boolean, keepAliveTimeoutMs: number): string {
   let out = `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? 'unknown'}\r\n`;
-  if (a.fieldsText !== undefined) out += a.fieldsText;
-  else for (let i = 0; i < a.headers.length; i += 2) out += `${a.headers[i]}: ${a.headers[i + 1]}\r\n`;
+  out += a.fieldsText ?? fieldsAsText(a.headers);
   out += `Content-Length: ${Buffer.byteLength(a.body)}\r\nDate: ${dateNow()}\r\n`;
   out += keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(keepAliveTimeoutMs / 1000)}\r\n\r\n` : 'Connection: close\r\n\r\n';
   return head ? out : out + a.body;
