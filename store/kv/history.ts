@@ -40,8 +40,9 @@ export class EventHistory {
     return null;
   }
 
+  /** A copy of the list; the events themselves are shared, as none changes once recorded. */
   toJSON(): { capacity: number; events: KvEvent[] } {
-    return { capacity: this.capacity, events: this.events };
+    return { capacity: this.capacity, events: this.events.slice() };
   }
 
   static fromJSON(data: { capacity: number; events: KvEvent[] }): EventHistory {

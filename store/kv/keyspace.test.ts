@@ -137,6 +137,22 @@ test('snapshot and restore round-trip the tree, TTLs, index and history', () => 
   assert.equal(hist[0]?.action, 'set');
 });
 
+test('a snapshot keeps its moment: writes after it change neither its tree nor its history', () => {
+  const ks = new Keyspace();
+  for (let i = 1; i <= 5; i++) ks.apply(set(`/k${i}`, `v${i}`));
+  const snap = ks.snapshot();
+  const before = JSON.stringify(snap);
+  for (let i = 1; i <= 1100; i++) ks.apply(set(`/k${i % 7}`, `w${i}`));
+  assert.equal(JSON.stringify(snap), before);
+  const copy = new Keyspace();
+  copy.restore(snap);
+  assert.equal(copy.index, 5);
+  assert.equal(copy.get('/k5', { recursive: false, sorted: false }).node.value, 'v5');
+  const hist: KvEvent[] = [];
+  copy.watch('/k1', { recursive: false, stream: false, sinceIndex: 1 }, (e) => hist.push(e));
+  assert.equal(hist[0]?.node.value, 'v1');
+});
+
 test('random command sequences keep the keyspace consistent with a flat model (seeded)', () => {
   const seed = seedFromEnv();
   console.log(`keyspace model test seed ${seed}`);

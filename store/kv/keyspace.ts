@@ -374,7 +374,7 @@ export class Keyspace implements KeyspaceApi {
       else s.v = n.value;
       return s;
     };
-    return { version: 1, index: this.currentIndex, root: ser(this.root), history: structuredClone(this.hub.history.toJSON()) };
+    return { version: 1, index: this.currentIndex, root: ser(this.root), history: this.hub.history.toJSON() };
   }
 
   restore(snapshot: unknown): void {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdtemp, open, readdir, rm, stat, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { silentLogger, type Logger } from '../../lib/log.ts';
 import type { Entry } from '../raft/types.ts';
 import { WalCorruptError } from './errors.ts';
@@ -161,6 +162,24 @@ test('a snapshot mark is one record in the open segment: no new segment, and rep
   await rm(snapFile);
   await assert.rejects(Wal.open(join(dir, 'wal'), null, { logger: silentLogger }), (e: unknown) => e instanceof WalCorruptError && /marks a snapshot at index 5/.test((e as Error).message));
   await wal.close();
+});
+
+test('a snapshot file is its CRC-32, then the msgpack of { metadata, data } as msgpackr reads it', async (t) => {
+  const dir = await tempDir(t);
+  const snaps = new SnapshotFiles(dir, silentLogger);
+  for (const size of [0, 3, 300, 70_000]) {
+    const data = Uint8Array.from({ length: size }, (_, i) => (i * 7) & 0xff);
+    const metadata = { index: 100 + size, term: 2, confState: { voters: [1, 2, 3], learners: [4] } };
+    const file = await snaps.save({ metadata, data });
+    const buf = await readFile(file);
+    assert.equal(buf.readUInt32LE(0), crc32(buf.subarray(4)), `crc of a ${size} B state`);
+    const body = unpack(buf.subarray(4)) as { metadata: unknown; data: Uint8Array };
+    assert.deepEqual(body.metadata, metadata);
+    assert.deepEqual(new Uint8Array(body.data), data);
+    assert.deepEqual(Object.keys(body), ['metadata', 'data']);
+    const loaded = await snaps.loadNewest();
+    assert.deepEqual(loaded, { metadata, data });
+  }
 });
 
 test('a damaged snapshot file falls back to the previous one', async (t) => {
