@@ -1,7 +1,9 @@
+import type { MsgpackWriter } from '../../lib/msgpack-writer.ts';
 import { EtcdError, EtcdErrorCode } from './errors.ts';
 import { EventHistory } from './history.ts';
 import { baseName, cleanKey, joinKey, segments } from './path.ts';
 import { StoreCounters, type StatName } from './stats.ts';
+import { KeyspaceSnapshotEncoder } from './snapshot-encoder.ts';
 import { TreeNode } from './tree-node.ts';
 import { TtlHeap } from './ttl-heap.ts';
 import type { Action, GetOptions, KeyspaceApi, KvCommand, KvEvent, KvNodeView, StoreStats, WatchOptions, Watcher } from './types.ts';
@@ -375,6 +377,15 @@ export class Keyspace implements KeyspaceApi {
       return s;
     };
     return { version: 1, index: this.currentIndex, root: ser(this.root), history: this.hub.history.toJSON() };
+  }
+
+  /**
+   * Writes what snapshot() returns as msgpack into `w`, a slice at a time through the returned
+   * encoder's steps. Nothing may change the keyspace until it is done (a member holds its
+   * applies meanwhile).
+   */
+  encodeSnapshot(w: MsgpackWriter): KeyspaceSnapshotEncoder {
+    return new KeyspaceSnapshotEncoder(w, this.currentIndex, this.hub.history.toJSON(), this.root);
   }
 
   restore(snapshot: unknown): void {

@@ -203,6 +203,34 @@ test('a member restarts when a crash left the leader\'s snapshot on disk but not
   assert.equal(node.hasReady(), false);
 });
 
+test('held applies: raft goes on committing and leading, and hands out what committed once the hold ends', () => {
+  const h = new RaftHarness([1, 2, 3], { preVote: true, checkQuorum: true, electionTick: 10 });
+  h.elect(1);
+  const term = h.term(1);
+  h.propose(1, 'before');
+  h.node(1).holdApplies(true);
+  h.propose(1, 'during-1');
+  h.propose(1, 'during-2');
+  // Three election timeouts of heartbeats: the leader keeps its followers.
+  for (let i = 0; i < 30; i++) {
+    for (const id of [1, 2, 3]) h.tick(id);
+    h.settle();
+  }
+  assert.equal(h.state(1), StateType.Leader);
+  assert.equal(h.term(2), term);
+  assert.deepEqual(h.applied.get(2), ['before', 'during-1', 'during-2'], 'followers apply as usual');
+  assert.deepEqual(h.applied.get(1), ['before'], 'nothing committed during the hold is handed out');
+  const status = h.node(1).status();
+  assert.equal(status.hardState.commit, h.node(2).status().applied, 'the leader has committed them');
+  assert.equal(h.node(1).hasReady(), false, 'a commit alone makes no Ready while held');
+  h.node(1).holdApplies(false);
+  assert.equal(h.node(1).hasReady(), true);
+  h.settle();
+  assert.deepEqual(h.applied.get(1), ['before', 'during-1', 'during-2'], 'handed out in order, once');
+  h.propose(1, 'after');
+  assert.deepEqual(h.applied.get(1), ['before', 'during-1', 'during-2', 'after']);
+});
+
 test('learners receive entries but never vote or count toward a quorum', () => {
   const h = new RaftHarness([1, 2], { learners: [3] });
   h.elect(1);

@@ -47,6 +47,8 @@ export class RawNode implements RawNodeApi {
    * for each write.
    */
   private proposed: Entry[] = [];
+  /** See holdApplies. */
+  private appliesHeld = false;
 
   constructor(config: RaftConfig) {
     this.raft = new Raft(config);
@@ -137,6 +139,16 @@ export class RawNode implements RawNodeApi {
     this.stepLocal(message(MessageType.MsgSnapStatus, this.raft.id, { from: id, reject: !ok }));
   }
 
+  /**
+   * While held, Readies carry no committed entries: raft goes on persisting, replicating,
+   * committing and sending heartbeats, and what commits meanwhile comes in the first Ready
+   * after the hold ends. A driver holds applies while it writes a snapshot of its applied state
+   * a slice at a time, so the state stays as of the snapshot's index without stopping raft.
+   */
+  holdApplies(held: boolean): void {
+    this.appliesHeld = held;
+  }
+
   hasReady(): boolean {
     this.flushProposals();
     const r = this.raft;
@@ -149,7 +161,7 @@ export class RawNode implements RawNodeApi {
       r.log.unstableSnapshot !== undefined ||
       r.msgs.length > 0 ||
       r.readStates.length > 0 ||
-      r.log.hasNextCommitted()
+      (!this.appliesHeld && r.log.hasNextCommitted())
     );
   }
 
@@ -161,7 +173,7 @@ export class RawNode implements RawNodeApi {
     const rd: Ready = {
       readStates: r.readStates,
       entries: [...r.log.unstable],
-      committedEntries: r.log.nextCommitted(),
+      committedEntries: this.appliesHeld ? [] : r.log.nextCommitted(),
       messages: r.msgs,
       mustSync: false,
     };

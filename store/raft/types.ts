@@ -199,6 +199,8 @@ export interface RawNodeApi {
   transferLeader(to: NodeId): void;
   reportUnreachable(id: NodeId): void;
   reportSnapshot(id: NodeId, ok: boolean): void;
+  /** Holds back committed entries from Readies until called with false (RawNode.holdApplies). */
+  holdApplies(held: boolean): void;
   hasReady(): boolean;
   ready(): Ready;
   advance(rd: Ready): void;

@@ -167,7 +167,7 @@ test('a snapshot mark is one record in the open segment: no new segment, and rep
 test('a snapshot file is its CRC-32, then the msgpack of { metadata, data } as msgpackr reads it', async (t) => {
   const dir = await tempDir(t);
   const snaps = new SnapshotFiles(dir, silentLogger);
-  for (const size of [0, 3, 300, 70_000]) {
+  for (const size of [0, 3, 300, 70_000, 9_000_000]) {
     const data = Uint8Array.from({ length: size }, (_, i) => (i * 7) & 0xff);
     const metadata = { index: 100 + size, term: 2, confState: { voters: [1, 2, 3], learners: [4] } };
     const file = await snaps.save({ metadata, data });
