@@ -32,12 +32,14 @@ export class SimNode {
   up = true;
   /** A Ready whose write has not completed (see drain). */
   private inFlight: InFlightReady | null = null;
+  /** A snapshot being written with applies held (see compact): the pump rounds it has left. */
+  private writing: { rounds: number; keepBehind: number } | null = null;
 
   constructor(
     readonly id: NodeId,
     readonly disk: MemoryStorage,
     private readonly rand: Rand,
-    private readonly opts: { preVote: boolean; checkQuorum: boolean; electionTick: number; holdReadies: HoldReadies; holdChance: number },
+    private readonly opts: { preVote: boolean; checkQuorum: boolean; electionTick: number; holdReadies: HoldReadies; holdChance: number; snapshotsHoldApplies: boolean },
   ) {
     this.raw = this.boot();
   }
@@ -63,6 +65,7 @@ export class SimNode {
   /** Loses everything not on disk, then starts again from it. */
   restart(): void {
     this.inFlight = null;
+    this.writing = null;
     this.applied = [];
     this.appliedIndex = 0;
     this.raw = this.boot();
@@ -84,6 +87,12 @@ export class SimNode {
    */
   drain(onCommitted: (node: SimNode, e: Entry) => void): Message[] {
     const out: Message[] = [];
+    if (this.writing && --this.writing.rounds <= 0) {
+      // Like StoreNode's, it may finish while a Ready's write is in flight.
+      this.cutSnapshot(this.writing.keepBehind);
+      this.writing = null;
+      this.raw.holdApplies(false);
+    }
     if (this.inFlight) {
       // A held write completes at each later pump round with even odds.
       if (!this.rand.chance(0.5)) return out;
@@ -92,6 +101,11 @@ export class SimNode {
     while (this.raw.hasReady()) {
       const rd = this.raw.ready();
       if (rd.snapshot) {
+        // The leader's snapshot replaces the state ours was being written from.
+        if (this.writing) {
+          this.writing = null;
+          this.raw.holdApplies(false);
+        }
         this.disk.applySnapshot(rd.snapshot);
         this.restoreSnapshot(rd.snapshot);
       }
@@ -139,10 +153,22 @@ export class SimNode {
     }
   }
 
-  /** Snapshot of the applied state and compaction of the disk log behind it. */
+  /**
+   * Snapshot of the applied state and compaction of the disk log behind it. StoreNode starts one
+   * between Readies, never while a write is in flight; with `snapshotsHoldApplies` it is written
+   * over the next few pump rounds with applies held, raft going on meanwhile.
+   */
   compact(keepBehind: number): void {
-    // StoreNode snapshots between Readies, never while a write is in flight.
-    if (this.inFlight || this.appliedIndex <= this.disk.snapshot().metadata.index + 1) return;
+    if (this.inFlight || this.writing || this.appliedIndex <= this.disk.snapshot().metadata.index + 1) return;
+    if (this.opts.snapshotsHoldApplies) {
+      this.raw.holdApplies(true);
+      this.writing = { rounds: 1 + this.rand.int(6), keepBehind };
+      return;
+    }
+    this.cutSnapshot(keepBehind);
+  }
+
+  private cutSnapshot(keepBehind: number): void {
     const cs = this.raw.raft.confState();
     this.disk.createSnapshot(this.appliedIndex, cs, enc.encode(JSON.stringify(this.applied)));
     const to = this.appliedIndex - keepBehind;

@@ -11,7 +11,8 @@ function optionsFor(seed: number): SimOptions {
   // A leader's write stays in flight at times, as StoreNode's does; every fourth seed a
   // follower's too, which StoreNode does not do but raft must survive.
   const holdReadies = seed % 4 === 2 ? 'any' : 'leader';
-  return { nodes: seed % 2 === 0 ? 3 : 5, steps: 150, preVote: seed % 4 !== 3, checkQuorum: seed % 8 !== 7, holdReadies };
+  // Every third seed writes its snapshots as StoreNode does, applies held over a few rounds.
+  return { nodes: seed % 2 === 0 ? 3 : 5, steps: 150, preVote: seed % 4 !== 3, checkQuorum: seed % 8 !== 7, holdReadies, snapshotsHoldApplies: seed % 3 === 0 };
 }
 
 test(`raft simulation: ${SEEDS} seeds with drops, duplicates, delays, partitions, crashes, compaction and writes in flight`, { timeout: 600_000 }, () => {

@@ -12,6 +12,8 @@ export interface SimOptions {
   checkQuorum: boolean;
   /** Whose Ready writes may stay in flight while they step new messages (default none). */
   holdReadies?: HoldReadies;
+  /** Snapshots are written over a few pump rounds with applies held, as StoreNode writes them. */
+  snapshotsHoldApplies?: boolean;
 }
 
 export interface SimResult {
@@ -49,7 +51,7 @@ export function simulate(seed: number, opts: SimOptions): SimResult {
   const nodes = ids.map((id) => {
     const disk = new MemoryStorage();
     disk.setConfState({ voters: ids, learners: [] });
-    return new SimNode(id, disk, rand.fork(), { preVote: opts.preVote, checkQuorum: opts.checkQuorum, electionTick: ELECTION_TICK, holdReadies: opts.holdReadies ?? 'none', holdChance });
+    return new SimNode(id, disk, rand.fork(), { preVote: opts.preVote, checkQuorum: opts.checkQuorum, electionTick: ELECTION_TICK, holdReadies: opts.holdReadies ?? 'none', holdChance, snapshotsHoldApplies: opts.snapshotsHoldApplies ?? false });
   });
   net.onSnapshotOutcome = (m, ok) => {
     const from = nodes[m.from - 1];
