@@ -89,3 +89,17 @@ test('bytes packed elsewhere go in as they are', () => {
   w.string('x');
   assert.deepEqual(unpack(w.bytes()), { a: [1, 2, 3], b: 'x' });
 });
+
+test('a binary header of every width, followed by its bytes, reads back as those bytes', () => {
+  for (const size of [0, 1, 255, 256, 65_535, 65_536, 70_000]) {
+    const data = Uint8Array.from({ length: size }, (_, i) => (i * 31) & 0xff);
+    const w = new MsgpackWriter(16);
+    w.arrayHeader(2);
+    w.binHeader(size);
+    w.raw(data);
+    w.nil();
+    const [back, after] = unpack(w.bytes()) as [Uint8Array, null];
+    assert.deepEqual(new Uint8Array(back), data, `${size} bytes`);
+    assert.equal(after, null);
+  }
+});

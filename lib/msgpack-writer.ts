@@ -1,7 +1,7 @@
 /**
  * A msgpack writer for the few shapes berth encodes by hand (snapshots of the keyspace, written a
- * slice at a time): maps and arrays by their headers, strings, numbers, nil and bytes packed
- * elsewhere. What it writes, msgpackr reads back as the same values.
+ * slice at a time, snapshot files): maps and arrays by their headers, strings, numbers, nil,
+ * binary headers and bytes packed elsewhere. What it writes, msgpackr reads back as the same values.
  */
 export class MsgpackWriter {
   /** Chunks already filled, each cut to what was written in it. */
@@ -90,6 +90,22 @@ export class MsgpackWriter {
       b.writeUInt32BE(n, at + 1);
     }
     this.pos = at + head + n;
+  }
+
+  /** The header of `size` bytes of binary data, which the caller writes after it (or elsewhere). */
+  binHeader(size: number): void {
+    this.room(5);
+    const b = this.buf;
+    if (size < 0x100) {
+      b[this.pos++] = 0xc4;
+      b[this.pos++] = size;
+    } else if (size < 0x10000) {
+      b[this.pos++] = 0xc5;
+      this.pos = b.writeUInt16BE(size, this.pos);
+    } else {
+      b[this.pos++] = 0xc6;
+      this.pos = b.writeUInt32BE(size, this.pos);
+    }
   }
 
   /** A field name: a string the caller knows is ASCII and shorter than 32 characters. */
