@@ -46,26 +46,16 @@ export class MsgpackWriter {
     this.buf[this.pos++] = 0xc0;
   }
 
-  /** A whole number up to 2^53 as the smallest unsigned int; any other number as a float 64, as msgpackr does. */
+  /** A whole number below 2^32 as the smallest unsigned int; any other as a float 64 (exact up to 2^53), as msgpackr does. */
   number(n: number): void {
     this.room(9);
-    const b = this.buf;
     if (Number.isInteger(n) && n >= 0 && n <= 0xffffffff) {
-      if (n < 0x80) b[this.pos++] = n;
-      else if (n < 0x100) {
-        b[this.pos++] = 0xcc;
-        b[this.pos++] = n;
-      } else if (n < 0x10000) {
-        b[this.pos++] = 0xcd;
-        this.pos = b.writeUInt16BE(n, this.pos);
-      } else {
-        b[this.pos++] = 0xce;
-        this.pos = b.writeUInt32BE(n, this.pos);
-      }
+      if (n < 0x80) this.buf[this.pos++] = n;
+      else this.sized(n, 0xcc, 0xcd, 0xce);
       return;
     }
-    b[this.pos++] = 0xcb;
-    this.pos = b.writeDoubleBE(n, this.pos);
+    this.buf[this.pos++] = 0xcb;
+    this.pos = this.buf.writeDoubleBE(n, this.pos);
   }
 
   /**
@@ -95,17 +85,7 @@ export class MsgpackWriter {
   /** The header of `size` bytes of binary data, which the caller writes after it (or elsewhere). */
   binHeader(size: number): void {
     this.room(5);
-    const b = this.buf;
-    if (size < 0x100) {
-      b[this.pos++] = 0xc4;
-      b[this.pos++] = size;
-    } else if (size < 0x10000) {
-      b[this.pos++] = 0xc5;
-      this.pos = b.writeUInt16BE(size, this.pos);
-    } else {
-      b[this.pos++] = 0xc6;
-      this.pos = b.writeUInt32BE(size, this.pos);
-    }
+    this.sized(size, 0xc4, 0xc5, 0xc6);
   }
 
   /** A field name: a string the caller knows is ASCII and shorter than 32 characters. */
@@ -133,6 +113,21 @@ export class MsgpackWriter {
     } else {
       b[this.pos++] = x32;
       this.pos = b.writeUInt32BE(size, this.pos);
+    }
+  }
+
+  /** `n` after the tag of its width, 8, 16 or 32 bits; the caller has made room for 5 bytes. */
+  private sized(n: number, x8: number, x16: number, x32: number): void {
+    const b = this.buf;
+    if (n < 0x100) {
+      b[this.pos++] = x8;
+      b[this.pos++] = n;
+    } else if (n < 0x10000) {
+      b[this.pos++] = x16;
+      this.pos = b.writeUInt16BE(n, this.pos);
+    } else {
+      b[this.pos++] = x32;
+      this.pos = b.writeUInt32BE(n, this.pos);
     }
   }
 
