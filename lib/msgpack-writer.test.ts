@@ -103,3 +103,15 @@ test('a binary header of every width, followed by its bytes, reads back as those
     assert.equal(after, null);
   }
 });
+
+test('after reset, only what is written next is there, even when earlier writes took several chunks', () => {
+  const w = new MsgpackWriter(8);
+  w.arrayHeader(3);
+  for (let i = 0; i < 3; i++) w.string('longer than one chunk');
+  w.reset();
+  w.mapHeader(1);
+  w.name('t');
+  w.number(300);
+  assert.deepEqual(unpack(w.bytes()), { t: 300 });
+  assert.equal(w.length, w.bytes().length);
+});

@@ -1,6 +1,6 @@
 /**
  * A msgpack writer for the few shapes berth encodes by hand (snapshots of the keyspace, written a
- * slice at a time, snapshot files): maps and arrays by their headers, strings, numbers, nil,
+ * slice at a time, snapshot files, the WAL's hard state records): maps and arrays by their headers, strings, numbers, nil,
  * binary headers and bytes packed elsewhere. What it writes, msgpackr reads back as the same values.
  */
 export class MsgpackWriter {
@@ -17,6 +17,13 @@ export class MsgpackWriter {
    */
   constructor(private readonly chunkBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  /** Starts again at the beginning of the current chunk: what was written before is given up. */
+  reset(): void {
+    this.filled.length = 0;
+    this.filledBytes = 0;
+    this.pos = 0;
   }
 
   get length(): number {

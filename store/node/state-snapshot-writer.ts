@@ -20,9 +20,8 @@ const CHUNK_BYTES = 1 << 20;
 export class StateSnapshotWriter {
   private readonly w = new MsgpackWriter(CHUNK_BYTES);
   private readonly kv: KeyspaceSnapshotEncoder;
-  /** Set once everything is written: the chunks still to copy into `data`. */
-  private joining: { chunks: Buffer[]; next: number; at: number } | null = null;
-  private data: Buffer | null = null;
+  /** Set once everything is written: the chunks, copied one by one into `data`. */
+  private joining: { chunks: Buffer[]; next: number; at: number; data: Buffer } | null = null;
 
   constructor(state: { keyspace: Keyspace; members: unknown; auth: unknown }) {
     this.w.mapHeader(3);
@@ -39,13 +38,12 @@ export class StateSnapshotWriter {
     const until = performance.now() + ms;
     if (!this.joining) {
       while (!this.kv.step(ITEMS_PER_CHECK, BYTES_PER_CHECK)) if (performance.now() >= until) return false;
-      this.joining = { chunks: this.w.chunks(), next: 0, at: 0 };
-      this.data = Buffer.allocUnsafe(this.w.length);
+      this.joining = { chunks: this.w.chunks(), next: 0, at: 0, data: Buffer.allocUnsafe(this.w.length) };
     }
     const j = this.joining;
     while (j.next < j.chunks.length) {
       const chunk = j.chunks[j.next++]!;
-      this.data!.set(chunk, j.at);
+      j.data.set(chunk, j.at);
       j.at += chunk.length;
       if (performance.now() >= until && j.next < j.chunks.length) return false;
     }
@@ -54,7 +52,8 @@ export class StateSnapshotWriter {
 
   /** The snapshot's data, once step() has returned true. */
   bytes(): Uint8Array {
-    assert(this.data !== null && this.joining !== null && this.joining.next === this.joining.chunks.length, 'a snapshot\'s data was asked for before it was written');
-    return this.data;
+    const j = this.joining;
+    assert(j !== null && j.next === j.chunks.length, 'a snapshot\'s data was asked for before it was written');
+    return j.data;
   }
 }

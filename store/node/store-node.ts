@@ -330,7 +330,7 @@ export class StoreNodeImpl implements StoreNode {
     if (rd.hardState) this.term = rd.hardState.term;
     if (rd.snapshot) {
       // The leader's snapshot supersedes one of our own still being written: never mark that older one.
-      this.dropSnapshotWriting();
+      this.endSnapshotWriting();
       this.snapshotInFlight = null;
       await this.snaps.save(rd.snapshot);
       this.storage.applySnapshot(rd.snapshot);
@@ -503,8 +503,7 @@ export class StoreNodeImpl implements StoreNode {
       setImmediate(() => this.writeSnapshotSlice(writing));
       return;
     }
-    this.snapshotWriting = null;
-    this.raw.holdApplies(false);
+    this.endSnapshotWriting();
     this.kick();
     const { index, end } = writing;
     assert(index === this.appliedIndex, `applied index moved from ${index} to ${this.appliedIndex} while its snapshot was written`);
@@ -526,7 +525,8 @@ export class StoreNodeImpl implements StoreNode {
     this.snapshotInFlight = flight;
   }
 
-  private dropSnapshotWriting(): void {
+  /** Done, or dropped: applies go on. */
+  private endSnapshotWriting(): void {
     if (!this.snapshotWriting) return;
     this.snapshotWriting = null;
     this.raw.holdApplies(false);
@@ -688,7 +688,7 @@ export class StoreNodeImpl implements StoreNode {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     this.expiry.stop();
-    this.dropSnapshotWriting();
+    this.endSnapshotWriting();
     this.kick();
     await this.loopDone;
     await this.snapshotInFlight?.done;

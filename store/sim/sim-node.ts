@@ -90,8 +90,7 @@ export class SimNode {
     if (this.writing && --this.writing.rounds <= 0) {
       // Like StoreNode's, it may finish while a Ready's write is in flight.
       this.cutSnapshot(this.writing.keepBehind);
-      this.writing = null;
-      this.raw.holdApplies(false);
+      this.endWriting();
     }
     if (this.inFlight) {
       // A held write completes at each later pump round with even odds.
@@ -102,10 +101,7 @@ export class SimNode {
       const rd = this.raw.ready();
       if (rd.snapshot) {
         // The leader's snapshot replaces the state ours was being written from.
-        if (this.writing) {
-          this.writing = null;
-          this.raw.holdApplies(false);
-        }
+        this.endWriting();
         this.disk.applySnapshot(rd.snapshot);
         this.restoreSnapshot(rd.snapshot);
       }
@@ -166,6 +162,13 @@ export class SimNode {
       return;
     }
     this.cutSnapshot(keepBehind);
+  }
+
+  /** The snapshot being written is cut or dropped: applies go on. */
+  private endWriting(): void {
+    if (!this.writing) return;
+    this.writing = null;
+    this.raw.holdApplies(false);
   }
 
   private cutSnapshot(keepBehind: number): void {

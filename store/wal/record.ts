@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { MsgpackWriter } from '../../lib/msgpack-writer.ts';
 import type { Entry, HardState } from '../raft/types.ts';
 
 /**
@@ -41,47 +42,21 @@ function sealRecord(buf: Buffer, offset: number, type: RecordType, payloadLength
 
 const ENTRY_FIELDS_BYTES = 8 + 8 + 1;
 
-/** A non-negative integer as msgpack: fixint, uint8/16/32, or a float64 past 32 bits; returns the end. */
-function writeMsgpackUint(buf: Buffer, o: number, n: number): number {
-  if (n < 0x80) {
-    buf[o] = n;
-    return o + 1;
-  }
-  if (n <= 0xff) {
-    buf[o] = 0xcc;
-    buf[o + 1] = n;
-    return o + 2;
-  }
-  if (n <= 0xffff) {
-    buf[o] = 0xcd;
-    buf.writeUInt16BE(n, o + 1);
-    return o + 3;
-  }
-  if (n <= 0xffffffff) {
-    buf[o] = 0xce;
-    buf.writeUInt32BE(n, o + 1);
-    return o + 5;
-  }
-  buf[o] = 0xcb;
-  buf.writeDoubleBE(n, o + 1);
-  return o + 9;
-}
+/** Writes each hard state's payload; reset for the next, so its buffer is reused. */
+const hardStateWriter = new MsgpackWriter(64);
 
-/** A one-letter fixstr key, then its number. */
-function writeField(buf: Buffer, o: number, letter: string, n: number): number {
-  buf[o] = 0xa1;
-  buf[o + 1] = letter.charCodeAt(0);
-  return writeMsgpackUint(buf, o + 2, n);
-}
-
-/** Room for a hard state's payload: a fixmap, then three one-letter keys with numbers of up to 9 bytes. */
-const hardStateScratch = Buffer.alloc(1 + 3 * (2 + 9));
-
-/** The msgpack map {t, v, c} of a hard state, in a buffer reused by the next call. */
+/** The msgpack map {t, v, c} of a hard state, in a buffer the next call writes over. */
 function hardStatePayload(hs: HardState): Buffer {
-  const b = hardStateScratch;
-  b[0] = 0x83;
-  return b.subarray(0, writeField(b, writeField(b, writeField(b, 1, 't', hs.term), 'v', hs.vote), 'c', hs.commit));
+  const w = hardStateWriter;
+  w.reset();
+  w.mapHeader(3);
+  w.name('t');
+  w.number(hs.term);
+  w.name('v');
+  w.number(hs.vote);
+  w.name('c');
+  w.number(hs.commit);
+  return w.bytes();
 }
 
 /**
